@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// rsyncd: not implemented yet; registered so that dispatch, --help and --install cover it.
+import { Fatal } from '../lib/die.js';
+import type { Io } from '../lib/applet.js';
+
+export const usage = '[--daemon] [--no-detach] [--config=FILE] [--port=PORT] [--address=ADDR] [--log-file=FILE] [--dparam=NAME=VALUE] [-v]';
+export const help = `An rsync daemon that stock rsync 3.x clients pull from and push to. Serves one
+connection on standard input when it is a socket (tcpsvd, inetd), otherwise
+listens on PORT (default 873). Configuration: FILE (default /etc/rsyncd.conf).
+
+Exit codes: 0 ok; 1 usage or configuration error; otherwise rsync's exit values.`;
+export const exitCodes = { usage: 1, fatal: 1 };
+
+export async function main(_argv: string[], _io: Io): Promise<number> {
+  throw new Fatal('not implemented yet', 111);
+}
