@@ -220,8 +220,9 @@ function usageExit(io: Io, progname: string, lsb: boolean, line?: string): numbe
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  // Taken as early as Node allows: sv.c reads the clock before anything else.
-  const startMs = performance.timeOrigin;
+  // sv.c reads the clock once after parsing: the start second for "restarted since"
+  // and the origin of the -w count (not Node's start-up, or polls would shift).
+  const startMs = Date.now();
   const lsb = io.invokedAs !== 'sv';
   const progname = lsb ? io.invokedAs : 'sv';
   const svdir = io.env.SVDIR ?? DEFAULT_SVDIR;

@@ -165,9 +165,10 @@ export function runCheck(dir: string, env: NodeJS.ProcessEnv): CheckResult {
     const errno = errnoOf(err);
     return errno === 'ENOENT' ? { pass: true } : { pass: false, problem: { verb: 'stat', errno } };
   }
-  // compat: sv execve()s ./check directly; Node's spawn goes through execvp, which
-  // runs a file without "#!" through /bin/sh and would accept a directory's error
-  // differently. Test what execve would refuse first and report it as runit does.
+  // compat: sv execve()s "check" directly; Node's spawn goes through execvp, which
+  // runs a file without "#!" through /bin/sh instead of failing. Test what execve
+  // would refuse first and report it as runit does. We exec "./check" (a name
+  // without '/' would be searched in PATH), so a script's $0 is ./check, not check.
   let refused: Errno | undefined;
   if (!st.isFile()) refused = 'EACCES';
   else {
