@@ -91,12 +91,17 @@ class Sv {
     this.line('ok: ', name, msg);
   }
 
+  /** No runsv: a failure, except for an exit, whose aim that is. */
+  private notRunning(name: string, letters: string): void {
+    if (letters[0] === 'x') this.ok(name, 'runsv not running');
+    else this.fail(name, 'runsv not running');
+  }
+
   /** sv.c: svstatus_get — 1 status read, 0 no runsv (reported), -1 a problem (reported). */
   private statusGet(name: string, dir: string): -1 | 0 | 1 {
     const probe = probeOk(dir);
     if (probe.kind === 'not-running') {
-      if (this.plan.letters[0] === 'x') this.ok(name, 'runsv not running');
-      else this.fail(name, 'runsv not running');
+      this.notRunning(name, this.plan.letters);
       return 0;
     }
     if (probe.kind === 'error') {
@@ -170,8 +175,7 @@ class Sv {
       case 'sent':
         return 1;
       case 'not-running':
-        if (letters[0] === 'x') this.ok(name, 'runsv not running');
-        else this.fail(name, 'runsv not running');
+        this.notRunning(name, letters);
         return -1;
       case 'open-error':
         this.warn(name, 'unable to open supervise/control', w.errno);
