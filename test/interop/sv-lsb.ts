@@ -100,3 +100,30 @@ t.test('LSB link in another directory, resolved through SVDIR only', peerOpts('r
   const real = await runSv(join(initd, 'web-real'), ['status'], { env: { ...process.env, SVDIR: svdir }, cwd: base });
   t.equal(real.stdout, 'fail: web-real: unable to change to service directory: file does not exist\n', 'runit uses the link name as the service name');
 });
+
+t.test('as an unprivileged user: access denied, and the fatal error', { ...peerOpts('sv'), skip: process.getuid?.() !== 0 ? 'needs root to switch to nobody' : peerOpts('sv').skip }, async (t) => {
+  const p = peerPaths('sv');
+  const base = t.testdir({});
+  const { chmodSync } = await import('node:fs');
+  chmodSync(base, 0o755);
+  const bins = svLinks(base, p.sv, ['web']);
+  const svdir = join(base, 'service');
+  mkdirSync(join(svdir, 'closed'), { recursive: true });
+  chmodSync(svdir, 0o755);
+  chmodSync(join(svdir, 'closed'), 0o700);
+  const locked = join(base, 'locked');
+  mkdirSync(locked, { mode: 0o311 });
+  chmodSync(locked, 0o311);
+  const env = { ...process.env, SVDIR: svdir };
+  const asNobody = async (bin: string, args: string[], cwd: string) => runSv('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', bin, ...args], { env, cwd });
+  for (const [args, cwd, real, ours] of [
+    [['status', 'closed', './service/closed'], base, bins.real, bins.ours],
+    [['status', 'x'], locked, bins.real, bins.ours],
+    [['status'], locked, bins.realLsb('web'), bins.oursLsb('web')],
+  ] as [string[], string, string, string][]) {
+    const [a, b] = await Promise.all([asNobody(real, args, cwd), asNobody(ours, args, cwd)]);
+    t.equal(b.stdout, a.stdout, `${args.join(' ')} in ${cwd}: stdout ${JSON.stringify(a.stdout)}`);
+    t.equal(b.stderr, a.stderr, `stderr ${JSON.stringify(a.stderr)}`);
+    t.equal(b.code, a.code, `exit code ${a.code}`);
+  }
+});
