@@ -39,7 +39,7 @@ const DEFAULT_SVDIR = '/var/service';
 /** sv.c polls every 420 ms while waiting. */
 const POLL_MS = 420;
 
-/** One sv invocation: its options, its output buffer and its problem count (sv.c's globals). */
+/** One sv invocation: its plan, its output buffer and its problem count (sv.c's globals). */
 class Sv {
   private buf = '';
   rc = 0;
@@ -54,7 +54,6 @@ class Sv {
   constructor(
     private readonly io: Io,
     readonly lsb: boolean,
-    readonly svdir: string,
     readonly plan: SvPlan,
     startMs: number,
   ) {
@@ -261,7 +260,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const plan = planFor(action, verbose, lsb);
   if (!plan) return usageExit(io, progname, lsb);
 
-  const sv = new Sv(io, lsb, svdir, plan, startMs);
+  const sv = new Sv(io, lsb, plan, startMs);
   const pending: (string | undefined)[] = [...names];
   for (let i = 0; i < pending.length; i++) {
     const name = pending[i]!;
