@@ -75,6 +75,9 @@ t.test('normal mode: usage errors exit 100', peerOpts('sv'), async (t) => {
   for (const args of [['status', '-v', 'a'], ['--', 'status', 'a'], ['-w', 'x9', 'status', 'a'], ['-vw1', 's', 'a'], ['down', '']]) {
     await same(t, bins.real, bins.ours, args, env, `sv ${JSON.stringify(args)}`);
   }
+  // The problem count stops at 99.
+  const many = Array.from({ length: 120 }, (_, i) => `missing${i}`);
+  t.equal(await same(t, bins.real, bins.ours, ['status', ...many], env, 'sv status with 120 missing services'), 99, 'capped at 99');
   // -V: our own version line, then the same usage and exit code.
   const [a, b] = await Promise.all([runSv(bins.real, ['-V'], { env }), runSv(bins.ours, ['-V'], { env })]);
   t.equal(b.code, a.code, '-V exit code');
