@@ -174,6 +174,9 @@ async function remoteName(ip: string, paranoid: boolean): Promise<string> {
   return name;
 }
 
+/** How long start-up waits for the socket keeper before serving without it (see acceptor.ts). */
+const KEEPER_WAIT_MS = 10_000;
+
 class Server {
   private cnum = 0;
   private readonly perHost = new PerHost();
@@ -205,7 +208,8 @@ class Server {
     }
     // compat: a numeric port operand is shown as the bound port (differs only for 0).
     this.portText = /^\d+$/.test(this.o.port) ? String(bound.port) : this.o.port;
-    this.acceptor.startKeeper();
+    // Clients are served from here on; the keeper is what lets -c stop accepting.
+    await this.acceptor.startKeeper(KEEPER_WAIT_MS);
     if (this.o.verbose) {
       const u = this.o.user?.ids;
       this.out(logLine.listening(bound.address, this.portText, u ? { uid: u.uid, gid: u.gids[0] ?? 0 } : undefined));
@@ -322,7 +326,7 @@ class Server {
       if (limit && limit.max > 0) lines += logLine.concurrency(pid, remoteIp, phcc, limit.max);
       lines += startLine({
         verb: verdict === 'deny' ? 'deny' : verdict === 'exec' ? 'exec' : 'start', pid, localHost, localIp, ...(remoteHost ? { remoteHost } : {}),
-        remoteIp, remotePort, ...(o.rules ? { match: (o.rules.kind === 'cdb' ? `${o.rules.where}/` : '') + rules.match } : {}),
+        remoteIp, remotePort, ...(o.rules ? { match: rules.match, ...(o.rules.kind === 'cdb' ? { matchPrefix: `${o.rules.where}/` } : {}) } : {}),
         ...(o.verbose > 1 && rules.text ? { inst: rules.text } : {}),
       });
       this.out(lines);

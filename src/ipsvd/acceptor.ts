@@ -54,8 +54,8 @@ export class Acceptor {
     });
   }
 
-  /** Start the keeper process and hand it a copy of the listening socket. */
-  startKeeper(): void {
+  /** Start the keeper process and hand it a copy of the listening socket; resolves once it holds it (or after ms). */
+  startKeeper(ms: number): Promise<void> {
     const k = spawnApplet('tcpsvd', [KEEPER_ARG], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.keeper = k;
     k.on('message', (m: unknown, handle: unknown) => {
@@ -73,6 +73,17 @@ export class Acceptor {
     });
     k.on('error', () => { /* reported through exit */ });
     k.send('hold', (this.server as unknown as { _handle: never })._handle);
+    return new Promise((res) => {
+      const timer = setTimeout(res, ms);
+      const ready = (m: unknown) => {
+        if (m !== 'held') return;
+        clearTimeout(timer);
+        k.removeListener('message', ready);
+        res();
+      };
+      k.on('message', ready);
+      k.once('exit', () => { clearTimeout(timer); res(); });
+    });
   }
 
   /** Stop accepting (the -c limit is reached). */

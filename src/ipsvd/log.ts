@@ -48,8 +48,10 @@ export interface StartLine {
   remoteHost?: string;
   remoteIp: string;
   remotePort: number;
-  /** With -i/-x: the match ('' when none); with -x prefixed by `CDB/`. */
+  /** With -i/-x: the match ('' when none), shown through outfix. */
   match?: string;
+  /** With -x: `CDB/`, shown as is before the match. */
+  matchPrefix?: string;
   /** -vv: the instructions text. */
   inst?: string;
 }
@@ -58,7 +60,7 @@ export interface StartLine {
 export function startLine(s: StartLine): string {
   let l = `${INFO}${s.verb} ${s.pid} ${outfix(s.localHost)}:${s.localIp} :${outfix(s.remoteHost)}:${outfix(s.remoteIp)}:${outfix(String(s.remotePort))}`;
   if (s.match !== undefined) {
-    l += ` ${s.match}`;
+    l += ` ${s.matchPrefix ?? ''}${outfix(s.match)}`;
     if (s.inst) l += `: ${outinst(s.inst)}`;
   }
   return `${l}\n`;
