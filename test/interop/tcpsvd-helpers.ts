@@ -4,6 +4,7 @@
 // responder so that ipsvd's -h (which asks DNS, never /etc/hosts) can be pointed
 // at loopback with DNSCACHEIP and see the names /etc/hosts gives our tcpsvd.
 import { createSocket } from 'node:dgram';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DIST_SEA, linkApplets } from '../fixtures/bin.js';
@@ -46,6 +47,14 @@ export function talk(port: number, o: { host?: string; from?: string; input?: st
     c.on('close', () => { clearTimeout(timer); res(d); });
     if (o.input !== undefined) c.end(o.input);
   });
+}
+
+/** Instruction entries: [file name, content, mode]; the mode decides deny/exec/instructions. */
+export function writeEntries(dir: string, entries: readonly [string, string, number][]): void {
+  for (const [name, text, mode] of entries) {
+    writeFileSync(join(dir, name), text);
+    chmodSync(join(dir, name), mode);
+  }
 }
 
 /** Environment lines without the fields that differ between any two runs. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { waitFor } from '../fixtures/proc.js';
 import { envWithNode } from '../fixtures/bin.js';
-import { fakeDns, SIDES, stableEnv, stableLog, startTcpsvd, talk, tcpsvdPath, type Side } from './tcpsvd-helpers.js';
+import { fakeDns, SIDES, writeEntries, stableEnv, stableLog, startTcpsvd, talk, tcpsvdPath, type Side } from './tcpsvd-helpers.js';
 
 function script(dir: string, name: string, body: string): string {
   const p = join(dir, name);
@@ -167,16 +167,17 @@ function createConnection(port: number): { ready: Promise<void>; done: Promise<s
 function instructionsDir(dir: string): string {
   const inst = join(dir, 'inst');
   mkdirSync(inst);
-  const w = (name: string, text: string, mode: number) => { writeFileSync(join(inst, name), text); chmodSync(join(inst, name), mode); };
-  w('127.0.0.1', '+FROMFILE=one\n+FOO\n# comment\nbogus line\n', 0o644);
-  w('127.0.0.2', 'echo exec-mode; env | grep ^TCPREMOTEIP=', 0o755);
-  w('127.0.0.3', '', 0o000);
-  w('127.0.0.4', '+X=1\n=127.0.0.99\n', 0o644);
-  w('127.0.0.5', '+A=1\n=0:fwd\n+SKIPPED=1\n', 0o644);
-  w('fwd', '+B=2\n', 0o644);
-  w('127.0.0.6', '=127.0.0.6\n+AFTER=skipped\n', 0o644);
-  w('127.0.0.7', '=0:missing\n', 0o644);
-  w('0', '+DEFAULT=yes\n', 0o644);
+  writeEntries(inst, [
+    ['127.0.0.1', '+FROMFILE=one\n+FOO\n# comment\nbogus line\n', 0o644],
+    ['127.0.0.2', 'echo exec-mode; env | grep ^TCPREMOTEIP=', 0o755],
+    ['127.0.0.3', '', 0o000],
+    ['127.0.0.4', '+X=1\n=127.0.0.99\n', 0o644],
+    ['127.0.0.5', '+A=1\n=0:fwd\n+SKIPPED=1\n', 0o644],
+    ['fwd', '+B=2\n', 0o644],
+    ['127.0.0.6', '=127.0.0.6\n+AFTER=skipped\n', 0o644],
+    ['127.0.0.7', '=0:missing\n', 0o644],
+    ['0', '+DEFAULT=yes\n', 0o644],
+  ]);
   return inst;
 }
 
