@@ -306,3 +306,46 @@ t.test('SIGTERM: exit 0 and children keep running', async (t) => {
   c.end('x\n');
   t.equal(await c.done, 'in\nout\n', 'child served its client after the server exited');
 });
+
+t.test('-u user: children run as the user, with only its group', process.getuid?.() === 0 ? peerOpts('tcpsvd') : { skip: 'needs root' }, async (t) => {
+  const dir = t.testdir();
+  chmodSync(dir, 0o755);
+  const prog = script(dir, 'id.sh', 'id -u; id -g; id -G');
+  const got: Record<Side, string> = { ours: '', ipsvd: '' };
+  for (const side of SIDES) {
+    const s = await startTcpsvd(t, side, dir, ['-u', 'nobody', '-l', 'localhost'], [prog]);
+    got[side] = await talk(s.port);
+    t.match(s.stdout(), /listening on 127\.0\.0\.1:\d+, uid 65534, gid \d+, starting\./, `${side}: listening line names the uid`);
+    s.child.kill('SIGTERM');
+    await s.exited;
+  }
+  t.match(got.ipsvd, /^65534\n/, 'ipsvd child runs as nobody');
+  t.equal(got.ours, got.ipsvd, 'same ids as ipsvd\'s child');
+});
+
+t.test('the child gets the socket as fd 0 and 1 and nothing else of ours', peerOpts('tcpsvd'), async (t) => {
+  const dir = t.testdir();
+  const got: Record<Side, string> = { ours: '', ipsvd: '' };
+  for (const side of SIDES) {
+    const s = await startTcpsvd(t, side, dir, ['-l', 'localhost'], ['/bin/ls', '/proc/self/fd']);
+    got[side] = await talk(s.port);
+    s.child.kill('SIGTERM');
+    await s.exited;
+  }
+  t.match(got.ipsvd, /^0\n1\n2\n/, 'ipsvd: fds 0 1 2 (and ls\'s own directory fd)');
+  t.equal(got.ours, got.ipsvd, 'the same descriptors as under ipsvd');
+  const prog = script(dir, 'echo.sh', 'read line; echo "got $line"');
+  const s = await startTcpsvd(t, 'ours', dir, ['-l', 'localhost'], [prog]);
+  t.equal(await talk(s.port, { input: 'hello\n' }), 'got hello\n', 'reads and writes the socket');
+  s.child.kill('SIGTERM');
+  await s.exited;
+});
+
+t.test('SIGHUP terminates the server, as ipsvd (no handler)', peerOpts('tcpsvd'), async (t) => {
+  const dir = t.testdir();
+  for (const side of SIDES) {
+    const s = await startTcpsvd(t, side, dir, ['-l', 'localhost'], ['true']);
+    s.child.kill('SIGHUP');
+    t.same(await s.exited, { code: null, signal: 'SIGHUP' }, `${side}: killed by HUP`);
+  }
+});
