@@ -4,7 +4,7 @@
 // responder so that ipsvd's -h (which asks DNS, never /etc/hosts) can be pointed
 // at loopback with DNSCACHEIP and see the names /etc/hosts gives our tcpsvd.
 import { createSocket } from 'node:dgram';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DIST_SEA, linkApplets } from '../fixtures/bin.js';
@@ -12,6 +12,8 @@ import { peerPaths } from '../fixtures/peers.js';
 import { freePort, start, waitFor, type Started, type Teardown } from '../fixtures/proc.js';
 
 export type Side = 'ours' | 'ipsvd';
+/** Our JS bundle (dist/svbox.mjs run by the pinned node) instead of the single executable. */
+export type Runner = Side | 'ours-mjs';
 export const SIDES: readonly Side[] = ['ours', 'ipsvd'];
 
 export interface Running extends Started {
@@ -19,14 +21,16 @@ export interface Running extends Started {
   host: string;
 }
 
-export function tcpsvdPath(side: Side, dir: string): string {
+export function tcpsvdPath(side: Runner, dir: string): string {
   if (side === 'ipsvd') return peerPaths('tcpsvd').tcpsvd;
-  linkApplets(dir, 'sea', ['tcpsvd']);
-  return join(dir, 'tcpsvd');
+  const sub = join(dir, side === 'ours' ? 'sea' : 'mjs');
+  mkdirSync(sub, { recursive: true });
+  linkApplets(sub, side === 'ours' ? 'sea' : 'mjs', ['tcpsvd']);
+  return join(sub, 'tcpsvd');
 }
 
 /** Start tcpsvd -v OPTS HOST PORT PROG... and wait for its `starting.` line. */
-export async function startTcpsvd(t: Teardown, side: Side, dir: string, opts: string[], prog: string[], o: { host?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Running> {
+export async function startTcpsvd(t: Teardown, side: Runner, dir: string, opts: string[], prog: string[], o: { host?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Running> {
   const host = o.host ?? '127.0.0.1';
   const port = await freePort(host);
   const p = start(t, tcpsvdPath(side, dir), ['-v', ...opts, host, String(port), ...prog], { cwd: dir, env: o.env ?? { PATH: '/usr/bin:/bin' } });

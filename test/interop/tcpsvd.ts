@@ -349,3 +349,17 @@ t.test('SIGHUP terminates the server, as ipsvd (no handler)', peerOpts('tcpsvd')
     t.same(await s.exited, { code: null, signal: 'SIGHUP' }, `${side}: killed by HUP`);
   }
 });
+
+t.test('the JS bundle works too: environment and -c with its socket keeper', async (t) => {
+  const dir = t.testdir();
+  const prog = script(dir, 'p.sh', 'echo "$PROTO $TCPREMOTEIP"; read x');
+  const s = await startTcpsvd(t, 'ours-mjs', dir, ['-c', '1', '-l', 'localhost'], [prog], { env: envWithNode({ PATH: '/usr/bin:/bin' }) });
+  const a = createConnection(s.port);
+  await waitFor('first client served', () => s.stdout().includes(' start '), 20_000);
+  const b = talk(s.port, { input: 'x\n' });
+  await waitFor('second client queued in the backlog', () => /^LISTEN\s+1\s/m.test(spawnSync('ss', ['-Hltn', `sport = :${s.port}`], { encoding: 'utf8' }).stdout), 20_000);
+  a.end('x\n');
+  t.equal(await b, 'TCP 127.0.0.1\n', 'second client served after the first');
+  s.child.kill('SIGTERM');
+  await s.exited;
+});
