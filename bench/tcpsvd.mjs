@@ -6,7 +6,7 @@
 // Goal: ratio >= 0.8 (ours / ipsvd's connections per second).
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { appletLinks, tempDir } from './lib.mjs';
+import { appletLinks, NODE, tempDir } from './lib.mjs';
 
 const CLIENTS = 16;
 const TOTAL = 2000;
@@ -42,10 +42,20 @@ async function waitListening(port) {
   throw new Error('server did not start');
 }
 
-/** Connections per second through the tcpsvd at file. */
+// The floor of any Node server here: accept, spawn /bin/echo on the socket, close
+// our copy; no accounting, no environment, no logging. Shows how much of the gap
+// to ipsvd is Node's spawn() (a fork of the whole Node process) and how much is ours.
+const RAW = `const net = require('node:net'); const { spawn } = require('node:child_process');
+net.createServer({ pauseOnConnect: true }, (c) => { const fd = c._handle.fd;
+  spawn('/bin/echo', ['hi'], { stdio: [fd, fd, 'inherit'] }); c.destroy(); })
+  .listen(Number(process.argv[1]), '127.0.0.1', 20);`;
+
+/** Connections per second through the tcpsvd at file (or the raw Node floor). */
 async function measure(file) {
   const port = await freePort();
-  const p = spawn(file, ['-c', '30', '-l', 'localhost', '127.0.0.1', String(port), '/bin/echo', 'hi'], { stdio: 'ignore' });
+  const p = file === 'raw'
+    ? spawn(NODE, ['-e', RAW, String(port)], { stdio: 'ignore' })
+    : spawn(file, ['-c', '30', '-l', 'localhost', '127.0.0.1', String(port), '/bin/echo', 'hi'], { stdio: 'ignore' });
   try {
     await waitListening(port);
     // Warm-up, then the measured run.
@@ -73,11 +83,13 @@ export default async function tcpsvd() {
   p.push(await measure(peer));
   p.push(await measure(peer));
   o.push(await measure(ours));
+  const raw = await measure('raw');
   const a = Math.max(...o);
   const b = Math.max(...p);
   const ratio = a / b;
   console.log(`tcpsvd: ${TOTAL} connections, ${CLIENTS} clients at once, each spawning /bin/echo`);
   console.log(`  runs: svbox ${o.map((x) => x.toFixed(0)).join(', ')} /s; ipsvd ${p.map((x) => x.toFixed(0)).join(', ')} /s`);
+  console.log(`  plain Node accept+spawn floor: ${raw.toFixed(0)} /s (${(raw / b).toFixed(3)} of ipsvd)`);
   console.log(`connections per second: svbox ${a.toFixed(0)}, peer ${b.toFixed(0)}, ratio ${ratio.toFixed(3)}  (goal >= 0.8: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
   return { ratio };
 }
