@@ -357,16 +357,18 @@ class Server {
 export async function main(argv: string[], io: Io): Promise<number> {
   if (argv[0] === KEEPER_ARG) return runKeeper();
   const o = parseOptions(argv, io);
-  let lostWhy: string | undefined;
-  let wake: () => void = () => {};
-  const server = new Server(o, io, (why) => { lostWhy = why; wake(); });
+  let stop: (code: number) => void = () => {};
+  const stopped = new Promise<number>((res) => { stop = res; });
+  const server = new Server(o, io, (why) => {
+    io.stderr.write(`tcpsvd: fatal: unable to accept connections: ${why}\n`);
+    stop(111);
+  });
   process.on('SIGTERM', () => {
     if (o.verbose) io.stdout.write(logLine.sigterm());
-    // ipsvd _exit(0)s at once and leaves its children running; process.exit here is
-    // the only way out, since spawned children keep Node's event loop alive.
-    process.exit(0);
+    stop(0);
   });
   await server.start();
-  await new Promise<void>((res) => { wake = res; });
-  throw new Fatal(`unable to accept: ${lostWhy ?? 'unknown error'}`, 111);
+  // ipsvd _exit()s at once and leaves its children running; process.exit is the
+  // only way to do that here, as the spawned children keep Node's event loop alive.
+  process.exit(await stopped);
 }

@@ -363,3 +363,19 @@ t.test('the JS bundle works too: environment and -c with its socket keeper', asy
   s.child.kill('SIGTERM');
   await s.exited;
 });
+
+t.test('losing the socket keeper while paused is fatal (111), not a silent stop', async (t) => {
+  const dir = t.testdir();
+  const prog = script(dir, 'p.sh', 'echo in; read x');
+  const s = await startTcpsvd(t, 'ours', dir, ['-c', '1', '-l', 'localhost'], [prog]);
+  const a = createConnection(s.port);
+  await a.ready;
+  const kids = spawnSync('ps', ['--ppid', String(s.child.pid), '-o', 'pid=,args='], { encoding: 'utf8' }).stdout;
+  const keeper = /^\s*(\d+) .*--svbox-tcpsvd-keeper/m.exec(kids);
+  t.ok(keeper, 'a keeper process runs');
+  process.kill(Number(keeper![1]), 'SIGKILL');
+  t.same(await s.exited, { code: 111, signal: null }, 'exit 111');
+  t.match(s.stderr(), /^tcpsvd: fatal: unable to accept connections: listening socket keeper died\n/m);
+  a.end('x\n');
+  await a.done;
+});
