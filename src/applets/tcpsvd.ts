@@ -159,17 +159,22 @@ async function resolveAll(host: string): Promise<string[]> {
   }
 }
 
-/** ipsvd_hostname: the client's name, '' when it has none (or -p finds it does not map back). */
-async function remoteName(ip: string, paranoid: boolean): Promise<string> {
-  let name: string;
+/** The name of an address, '' when it has none; throws when the resolver fails. */
+async function nameOf(ip: string): Promise<string> {
   try {
-    name = (await dns.lookupService(ip, 0)).hostname;
+    const name = (await dns.lookupService(ip, 0)).hostname;
+    return name === ip ? '' : name;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOTFOUND' || code === 'ENODATA') return '';
     throw err;
   }
-  if (name === ip) return '';
+}
+
+/** ipsvd_hostname: the client's name, '' when it has none (or -p finds it does not map back). */
+async function remoteName(ip: string, paranoid: boolean): Promise<string> {
+  const name = await nameOf(ip);
+  if (name === '') return '';
   if (paranoid && !(await resolveAll(name)).includes(ip)) return '';
   return name;
 }
@@ -252,7 +257,9 @@ class Server {
     if (this.o.localName !== undefined) return this.o.localName;
     const known = this.localNames.get(ip);
     if (known !== undefined) return known;
-    const name = (await dns.lookupService(ip, 0)).hostname;
+    // dns_name4 as ipsvd uses it: no name is not an error (TCPLOCALHOST is then
+    // unset); a failing resolver is, and drops the connection.
+    const name = await nameOf(ip);
     this.localNames.set(ip, name);
     return name;
   }

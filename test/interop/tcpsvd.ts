@@ -57,7 +57,7 @@ t.test('environment parity with -h (names from /etc/hosts; ipsvd asks a loopback
   const dnsIp = '127.0.0.153';
   await fakeDns(t, dnsIp, { '1.0.0.127.in-addr.arpa': 'localhost' }, { localhost: '127.0.0.1' });
   const env = { ...BASE_ENV, DNSCACHEIP: dnsIp };
-  for (const opts of [['-h', '-l', 'localhost'], ['-p', '-l', 'localhost']]) {
+  for (const opts of [['-h', '-l', 'localhost'], ['-p', '-l', 'localhost'], ['-h'], ['-v']]) {
     const got: Record<Side, string[]> = { ours: [], ipsvd: [] };
     for (const side of SIDES) {
       const s = await startTcpsvd(t, side, dir, opts, [prog], { env });
@@ -65,8 +65,10 @@ t.test('environment parity with -h (names from /etc/hosts; ipsvd asks a loopback
       s.child.kill('SIGTERM');
       await s.exited;
     }
-    t.ok(got.ipsvd.includes('TCPREMOTEHOST=localhost'), `${opts[0]}: ipsvd found the name`);
-    t.same(got.ours, got.ipsvd, `${opts[0]}: same environment as ipsvd`);
+    const what = opts.join(' ');
+    if (opts[0] === '-v') t.ok(got.ipsvd.includes('TCPLOCALHOST=localhost'), 'no -l: ipsvd found the local name');
+    else t.ok(got.ipsvd.includes('TCPREMOTEHOST=localhost'), `${what}: ipsvd found the name`);
+    t.same(got.ours, got.ipsvd, `${what}: same environment as ipsvd`);
   }
 });
 
