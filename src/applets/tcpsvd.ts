@@ -97,7 +97,8 @@ function parseOptions(argv: string[], io: Io): Options {
   if (rules > 1) throw new UsageError();
   if (p.values.has('i')) o.rules = { kind: 'dir', where: p.values.get('i')! };
   if (p.values.has('x')) o.rules = { kind: 'cdb', where: p.values.get('x')! };
-  if (p.values.has('b')) o.backlog = scanUlong(p.values.get('b')!)[0];
+  // compat: Node turns a backlog of 0 into 511; 1 is the nearest to listen(s, 0).
+  if (p.values.has('b')) o.backlog = Math.max(1, scanUlong(p.values.get('b')!)[0]);
   if (p.values.has('t')) o.timeout = scanUlong(p.values.get('t')!)[0];
   if (p.values.has('l')) o.localName = p.values.get('l')!;
   if (p.flags.has('h')) o.lookup = true;
