@@ -69,7 +69,7 @@ export function stableEnv(text: string): string[] {
 /** Log lines with pids and ports replaced, for comparing ours with ipsvd's. */
 export function stableLog(text: string): string[] {
   return text.split('\n').filter((l) => l !== '')
-    .map((l) => l.replace(/\b(pid|start|exec|deny|end|concurrency) \d+/, '$1 PID').replace(/:\d+( |$)/g, ':PORT$1'));
+    .map((l) => l.replace(/\b(pid|start|exec|deny|end|concurrency) \d+/, '$1 PID').replace(/:\d+(?=[ ,]|$)/g, ':PORT'));
 }
 
 /**

@@ -381,3 +381,18 @@ t.test('losing the socket keeper while paused is fatal (111), not a silent stop'
   a.end('x\n');
   await a.done;
 });
+
+t.test('-v log of a connection and of TERM, line by line as ipsvd', peerOpts('tcpsvd'), async (t) => {
+  const dir = t.testdir();
+  const logs: Record<Side, string[]> = { ours: [], ipsvd: [] };
+  for (const side of SIDES) {
+    const s = await startTcpsvd(t, side, dir, ['-l', 'localhost', '-C', '3'], ['/bin/echo', 'hi']);
+    t.equal(await talk(s.port), 'hi\n');
+    await waitFor('end logged', () => s.stdout().includes('status 0/30'), 20_000);
+    s.child.kill('SIGTERM');
+    await s.exited;
+    logs[side] = stableLog(s.stdout());
+  }
+  t.same(logs.ours, logs.ipsvd, 'same lines in the same order');
+  t.equal(logs.ours.length, 8, 'listening, status, pid, concurrency, start, end, status, sigterm');
+});
