@@ -5,7 +5,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { waitFor } from '../fixtures/proc.js';
-import { startTcpsvd, talk } from './tcpsvd-helpers.js';
+import { startTcpsvd, talk } from '../fixtures/tcpsvd.js';
 
 const TOTAL = Number(process.env.SVBOX_TCPSVD_LEAK_N ?? 10_000);
 const PARALLEL = 8;

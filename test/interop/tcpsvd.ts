@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { waitFor } from '../fixtures/proc.js';
 import { envWithNode } from '../fixtures/bin.js';
-import { fakeDns, SIDES, writeEntries, stableEnv, stableLog, startTcpsvd, talk, tcpsvdPath, type Side } from './tcpsvd-helpers.js';
+import { fakeDns, SIDES, writeEntries, stableEnv, stableLog, startTcpsvd, talk, tcpsvdPath, type Side } from '../fixtures/tcpsvd.js';
 
 function script(dir: string, name: string, body: string): string {
   const p = join(dir, name);

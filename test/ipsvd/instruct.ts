@@ -5,7 +5,7 @@
 import t from 'tap';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeEntries } from '../interop/tcpsvd-helpers.js';
+import { writeEntries } from '../fixtures/tcpsvd.js';
 import { cdbEntry, check, formatMessage, instruct, lookupKeys, RulesError, scanUlong, type CheckOptions } from '../../src/ipsvd/instruct.js';
 
 const noDns: CheckOptions['resolve'] = async (h) => { throw Object.assign(new Error(`no dns for ${h}`), { code: 'ENOTFOUND' }); };
