@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+// Our svlogd against runit's /usr/bin/svlogd: for each scenario both get the same
+// input, signals and config changes, one after the other, and the log directories
+// must hold the same files (TAI64N names normalised) with the same modes and
+// contents (timestamps normalised), and stderr must match too.
+import t, { type Test } from 'tap';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { peerOpts, peerPaths } from '../fixtures/peers.js';
+import { waitFor } from '../fixtures/proc.js';
+import { normalise, ourSvlogd, snapshot, startLogger, storedLines, waitLines, type FileEntry, type Logger } from '../fixtures/svlogd.js';
+
+interface Side {
+  root: string;
+  dir(name: string): string;
+  log: Logger;
+}
+
+interface Scenario {
+  args: string[];
+  /** Log directory name -> config text (undefined: no config file). */
+  dirs: Record<string, string | undefined>;
+  /** Feed the logger; the harness closes stdin afterwards. */
+  steps(s: Side): Promise<void>;
+}
+
+interface Result {
+  code: number | null;
+  stderr: string;
+  dirs: Record<string, FileEntry[]>;
+}
+
+async function runSide(t: Test, base: string, bin: string, side: string, sc: Scenario): Promise<Result> {
+  const root = join(base, side);
+  mkdirSync(root);
+  for (const [d, config] of Object.entries(sc.dirs)) {
+    mkdirSync(join(root, d));
+    if (config !== undefined) writeFileSync(join(root, d, 'config'), config);
+  }
+  const log = startLogger(t, bin, [...sc.args, ...Object.keys(sc.dirs)], root);
+  await sc.steps({ root, dir: (n) => join(root, n), log });
+  const ex = await log.end();
+  const dirs: Record<string, FileEntry[]> = {};
+  for (const d of Object.keys(sc.dirs)) dirs[d] = snapshot(join(root, d));
+  return { code: ex.code, stderr: normalise(log.stderr()), dirs };
+}
+
+async function compare(t: Test, sc: Scenario): Promise<Result> {
+  const base = t.testdir();
+  const { svlogd } = peerPaths('svlogd');
+  const theirs = await runSide(t, base, svlogd, 'runit', sc);
+  const ours = await runSide(t, base, ourSvlogd(base), 'ours', sc);
+  t.same(ours, theirs, 'same files, modes, contents and stderr as runit');
+  t.equal(theirs.code, 0, 'runit exits 0');
+  return ours;
+}
+
+const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => `${f(i)}\n`).join('');
+
+const only = process.env.SVLOGD_ONLY;
+/** A scenario needs runit's svlogd; SVLOGD_ONLY=WORD runs only the scenarios whose name holds WORD. */
+const scenario = (name: string, fn: (t: Test) => Promise<void>): void => {
+  t.test(name, only && !name.includes(only) ? { skip: `SVLOGD_ONLY=${only}` } : peerOpts('svlogd'), fn);
+};
+
+scenario('no rotation: bytes kept, empty lines, partial last line dropped', async (t) => {
+  const input = `${lines(50, (i) => `line ${i}\twith tab \u0001 ctl`)}\n\n${Buffer.from([0xff, 0x80, 0x41]).toString('latin1')}\nlast without newline`;
+  for (const args of [[], ['-t'], ['-tt'], ['-ttt'], ['-tttt']]) {
+    const r = await compare(t, {
+      args,
+      dirs: { log: undefined },
+      steps: async (s) => { await s.log.write(Buffer.from(input, 'latin1')); },
+    });
+    t.equal(r.dirs.log!.find((f) => f.name === 'current')!.content.split('\n').length, 54, `${args.join('') || 'no -t'}: 53 lines`);
+  }
+});
+
+scenario('size rotation with n and N, s below -l, k suffix', async (t) => {
+  const r = await compare(t, {
+    // s >= -l keeps lines whole; with s == -l every line rotates at once.
+    args: ['-tt', '-l', '100', '-b', '200'],
+    dirs: { a: 's500\nn3\nN1\n', b: 's100\nn4\n', c: 's1k\nn0\n# comment\nbogus line\n' },
+    steps: async (s) => { await s.log.write(lines(300, (i) => `message number ${i} ${'x'.repeat(i % 37)}`)); },
+  });
+  t.equal(r.dirs.a!.filter((f) => f.name.startsWith('@')).length, 3, 'n3 keeps three');
+  t.equal(r.dirs.b!.filter((f) => f.name.startsWith('@')).length, 4, 'n4 keeps four');
+  t.ok(r.dirs.c!.filter((f) => f.name.startsWith('@')).length > 10, 'n0 keeps all');
+  // s below -l (default 1000): files are cut at exactly s bytes, inside lines.
+  const split = await compare(t, {
+    args: [],
+    dirs: { d: 's100\nn0\n' },
+    steps: async (s) => { await s.log.write(lines(40, (i) => `split line ${i} ${'y'.repeat(i)}`)); },
+  });
+  t.ok(split.dirs.d!.filter((f) => f.name.startsWith('@')).every((f) => f.content.length === 100), 'every rotated file is 100 bytes');
+});
+
+scenario('+ and - patterns over two dirs, e and E to stderr, prefix', async (t) => {
+  const input = lines(60, (i) => [`tcpsvd: info: pid ${i} from 127.0.0.1`, `debug: value ${i}`, `error: failed ${i}`, `warn: slow ${i}`, `plain ${i}`, `aaab${i}`][i % 6]!);
+  await compare(t, {
+    args: ['-tt'],
+    dirs: {
+      one: '-*debug*\n+*: *: pid *\ne*error*\nearror: *\nE*7\npONE: \n',
+      two: '-*\n+*: *: pid *\n+warn*\n++ab*\n-*9\ne*\nE*: *: pid *\n',
+    },
+    steps: async (s) => { await s.log.write(input); },
+  });
+});
+
+scenario('-l truncation: file gets the whole line, stderr and patterns only -l bytes', async (t) => {
+  const input = lines(20, (i) => `${'abcdefghij'.repeat(1 + (i % 5))}${i}`) + `${'z'.repeat(300)}\n${'q'.repeat(40)}`;
+  await compare(t, {
+    args: ['-t', '-l', '20', '-b', '64'],
+    dirs: { log: 'e*\n-abcdefghij*1\npP: \n' },
+    steps: async (s) => { await s.log.write(input); },
+  });
+});
+
+scenario('-r and -R replacement', async (t) => {
+  const input = Buffer.from(`${lines(10, (i) => `tab\there ${i} x y \u0007 bell`)}caf\u00e9 \u00ff end\n`, 'latin1');
+  for (const args of [['-r', '#', '-R', 'xy'], ['-R', 'ab'], ['-R', 'e', '-r', '!'], ['-r', '.', '-l', '8', '-b', '9']]) {
+    await compare(t, {
+      args,
+      dirs: { log: 'e*\n-*#y*\n' },
+      steps: async (s) => { await s.log.write(input); },
+    });
+  }
+});
+
+scenario('a gzip processor, and a processor keeping state on fd 4/5', async (t) => {
+  const r = await compare(t, {
+    args: ['-tt', '-l', '100', '-b', '200'],
+    dirs: {
+      z: 's400\nn3\n!gzip\n',
+      c: 's300\nn0\n!cat; read n <&4; echo $((${n:-0}+1)) >&5\n',
+    },
+    steps: async (s) => { await s.log.write(lines(60, (i) => `processed line ${i}`)); },
+  });
+  t.equal(r.dirs.z!.filter((f) => f.name.endsWith('.s')).length, 4, 'n3 with a processor keeps four .s (Debian runit)');
+  t.match(r.dirs.c!.find((f) => f.name === 'state')!.content, /^\d+\n$/, 'state counter written');
+});
+
+scenario('HUP mid-stream with a changed config', async (t) => {
+  await compare(t, {
+    args: ['-v', '-tt', '-l', '100', '-b', '101'],
+    dirs: { log: 's2000\n' },
+    steps: async (s) => {
+      await s.log.write(lines(20, (i) => `before ${i}`));
+      await waitLines(s.dir('log'), 20);
+      writeFileSync(join(s.dir('log'), 'config'), 's200\nn2\n-*skip*\npNEW: \n');
+      s.log.signal('SIGHUP');
+      await waitFor('config re-read', () => s.log.stderr().includes('append: log/current'));
+      await s.log.write(lines(20, (i) => (i % 3 ? `after ${i}` : `skip ${i}`)));
+    },
+  });
+});
+
+scenario('ALRM rotates at once; never an empty current', async (t) => {
+  await compare(t, {
+    args: ['-v', '-t'],
+    dirs: { log: undefined, other: 'n2\n' },
+    steps: async (s) => {
+      const alarms = (): number => s.log.stderr().split('sigalarm received.').length - 1;
+      let sent = 0;
+      for (const n of [10, 5, 7, 0]) {
+        await s.log.write(lines(n, (i) => `batch ${sent} line ${i}`));
+        sent += n;
+        await waitLines(s.dir('log'), sent);
+        const before = alarms();
+        s.log.signal('SIGALRM');
+        await waitFor('ALRM handled', () => alarms() === before + 1);
+      }
+      await s.log.write('tail\n');
+      await waitFor('tail', () => readFileSync(join(s.dir('log'), 'current'), 'latin1').includes(' tail'));
+    },
+  });
+});
