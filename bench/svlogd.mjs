@@ -3,7 +3,7 @@
 // directory whose config is `s1000000` / `n10`, ours against runit's svlogd, same
 // input, one run each, back to back. Goal: wall-time ratio <= 1.0. The input is a
 // pipe (`cat FILE |`), as a logger under runsv reads a pipe.
-import { mkdirSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { appletLinks, report, tempDir } from './lib.mjs';
@@ -14,7 +14,7 @@ function makeInput(file) {
   // 73 bytes and a newline per line: a syslog-ish message with a running number.
   const parts = [];
   for (let i = 0; i < LINES; i++) {
-    parts.push(`daemon.info mysvc[4242]: request ${String(i).padStart(7, '0')} served in 12 ms from 127.0.0.1\n`);
+    parts.push(`daemon.info mysvcd[24242]: request ${String(i).padStart(7, '0')} served in 12 ms from 127.0.0.1\n`);
   }
   writeFileSync(file, parts.join(''));
   return statSync(file).size;
@@ -44,5 +44,7 @@ export default async function svlogd() {
   const a = run(ours, input, join(tmp, 'ours'));
   const b = run(theirs, input, join(tmp, 'theirs'));
   console.log(`svlogd: ${LINES} lines, ${(size / 1e6).toFixed(1)} MB; files: svbox ${a.files} (${a.bytes} B kept), runit ${b.files} (${b.bytes} B kept)`);
-  return { ratio: report('svlogd -tt wall time, s1000000 n10', a.ms, b.ms, 'ms', 1.0) };
+  const ratio = report('svlogd -tt wall time, s1000000 n10', a.ms, b.ms, 'ms', 1.0);
+  rmSync(tmp, { recursive: true, force: true });
+  return { ratio };
 }

@@ -21,6 +21,7 @@ import { isatty } from 'node:tty';
 import type { Readable } from 'node:stream';
 import type { Io } from '../lib/applet.js';
 import { Fatal, UsageError } from '../lib/die.js';
+import { errstr } from '../lib/errstr.js';
 import { getopt } from '../lib/getopt.js';
 import { tai64nNow } from '../lib/tai64n.js';
 import { scanUlong } from '../runit/svlogd-config.js';
@@ -112,7 +113,8 @@ function sleepSync(ms: number): void {
 
 /** Standard input as chunks: a pipe or socket through libuv, a terminal as a stream, anything else by readSync. */
 interface Input {
-  start(onData: (b: Buffer) => void, onEnd: () => void): void;
+  /** onEnd gets the read error, if one ended the input. */
+  start(onData: (b: Buffer) => void, onEnd: (err?: unknown) => void): void;
   /** Stop reading ahead; returns the chunks already taken from fd 0 but not yet delivered. */
   stop(): Buffer[];
   close(): void;
@@ -134,8 +136,8 @@ function streamInput(s: Readable): Input {
   return {
     start(onData, onEnd) {
       s.on('data', onData);
-      s.on('end', onEnd);
-      s.on('error', onEnd);
+      s.on('end', () => onEnd());
+      s.on('error', (e) => onEnd(e));
     },
     stop() {
       s.pause();
@@ -168,7 +170,8 @@ function fileInput(): Input {
             setTimeout(step, 10);
             return;
           }
-          n = 0;
+          onEnd(e);
+          return;
         }
         if (n === 0) {
           onEnd();
@@ -223,16 +226,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const engine = new LineEngine(opts, dirs, (b) => io.stderr.write(b));
     const input = openInput(io);
     let done = false;
-    let stampAt = -1;
+    let stampSec = -1n;
+    let stampFrac = -1;
     let stamp = Buffer.alloc(0);
 
     const currentStamp = (): Buffer => {
       if (!opts.stamp) return stamp;
       const t = tai64nNow();
-      // Reformat only when the visible part (5 fraction digits or the TAI64N label) changes.
-      const key = opts.stamp === 1 ? Number(t.sec) * 1e9 + t.nsec : Number(t.sec) * 1e5 + Math.floor(t.nsec / 10000);
-      if (key !== stampAt) {
-        stampAt = key;
+      // Reformat only when the visible part (the TAI64N label, or 5 fraction digits) changes.
+      const frac = opts.stamp === 1 ? t.nsec : Math.floor(t.nsec / 10000);
+      if (t.sec !== stampSec || frac !== stampFrac) {
+        stampSec = t.sec;
+        stampFrac = frac;
         stamp = Buffer.from(formatStamp(opts.stamp, t), 'latin1');
       }
       return stamp;
@@ -344,7 +349,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       process.on('SIGTERM', onTerm);
       process.on('SIGHUP', onHup);
       process.on('SIGALRM', onAlrm);
-      input.start(onData, () => finish(true));
+      input.start(onData, (err) => {
+        // svlogd.c: buffer_pread warns, and the failed read ends the input like EOF.
+        if (err !== undefined) log('warning', `unable to read standard input: ${errstr(err)}`);
+        finish(true);
+      });
     });
   });
 }

@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ARTEFACTS, type Artefact } from '../fixtures/bin.js';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { waitFor } from '../fixtures/proc.js';
 import { normalise, ourSvlogd, snapshot, startLogger, storedLines, waitLines, type FileEntry, type Logger } from '../fixtures/svlogd.js';
@@ -45,14 +46,19 @@ async function runSide(t: Test, base: string, bin: string, side: string, sc: Sce
   return { code: ex.code, stderr: normalise(log.stderr()), dirs };
 }
 
-async function compare(t: Test, sc: Scenario): Promise<Result> {
+async function compare(t: Test, sc: Scenario, artefacts: readonly Artefact[] = ['sea']): Promise<Result> {
   const base = t.testdir();
   const { svlogd } = peerPaths('svlogd');
   const theirs = await runSide(t, base, svlogd, 'runit', sc);
-  const ours = await runSide(t, base, ourSvlogd(base), 'ours', sc);
-  t.same(ours, theirs, 'same files, modes, contents and stderr as runit');
+  let ours: Result | undefined;
+  for (const kind of artefacts) {
+    const bins = join(base, `bin-${kind}`);
+    mkdirSync(bins);
+    ours = await runSide(t, base, ourSvlogd(bins, kind), `ours-${kind}`, sc);
+    t.same(ours, theirs, `${kind}: same files, modes, contents and stderr as runit`);
+  }
   t.equal(theirs.code, 0, 'runit exits 0');
-  return ours;
+  return ours!;
 }
 
 const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => `${f(i)}\n`).join('');
@@ -70,7 +76,7 @@ scenario('no rotation: bytes kept, empty lines, partial last line dropped', asyn
       args,
       dirs: { log: undefined },
       steps: async (s) => { await s.log.write(Buffer.from(input, 'latin1')); },
-    });
+    }, ARTEFACTS);
     t.equal(r.dirs.log!.find((f) => f.name === 'current')!.content.split('\n').length, 54, `${args.join('') || 'no -t'}: 53 lines`);
   }
 });
