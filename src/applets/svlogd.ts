@@ -216,9 +216,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       verbose: opts.verbose,
       log,
       sleep: sleepSync,
-      onProcessorExit(dir, pid, exitcode) {
-        if (opts.verbose) log('info', 'sigchild received.');
-        if (dir.ppid === pid) dir.processorStop(exitcode);
+      onProcessorExit(dir, pid, exitcode, waited) {
+        guard(() => {
+          if (opts.verbose) log('info', 'sigchild received.');
+          if (!waited && dir.ppid === pid) dir.processorStop(exitcode);
+        });
       },
       onDeadline: () => armTimer(),
     };

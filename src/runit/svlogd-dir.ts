@@ -41,8 +41,11 @@ export interface DirEnv {
   log(level: Level, text: string): void;
   /** Block for ms milliseconds (runit's sleep(3) when pausing). */
   sleep(ms: number): void;
-  /** A processor we started ended (runit: sig_child_handler). */
-  onProcessorExit(dir: Logdir, pid: number, exitcode: number): void;
+  /**
+   * A processor we started ended (runit: sig_child_handler). waited: a rotation
+   * already waited for it and did the bookkeeping (runit still sees the SIGCHLD).
+   */
+  onProcessorExit(dir: Logdir, pid: number, exitcode: number, waited: boolean): void;
   /** The directory's `t` deadline moved (ms since the epoch). */
   onDeadline(): void;
   /** write(2); replaceable so tests can inject ENOSPC/EIO. */
@@ -395,9 +398,8 @@ export class Logdir {
     this.ppid = pid;
     child.on('error', () => { /* spawn failures show as pid undefined above */ });
     child.on('exit', (exitCode) => {
-      if (this.waited.delete(pid)) return;
       // wait_exitcode(): the high byte of the wait status, 0 for a signal death.
-      this.env.onProcessorExit(this, pid, exitCode ?? 0);
+      this.env.onProcessorExit(this, pid, exitCode ?? 0, this.waited.delete(pid));
     });
   }
 

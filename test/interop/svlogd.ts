@@ -4,7 +4,7 @@
 // must hold the same files (TAI64N names normalised) with the same modes and
 // contents (timestamps normalised), and stderr must match too.
 import t, { type Test } from 'tap';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTEFACTS, type Artefact } from '../fixtures/bin.js';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
@@ -21,6 +21,8 @@ interface Scenario {
   args: string[];
   /** Log directory name -> config text (undefined: no config file). */
   dirs: Record<string, string | undefined>;
+  /** Files to put in the directories first: path under the side's root -> [content, mode]. */
+  files?: Record<string, [string, number]>;
   /** Feed the logger; the harness closes stdin afterwards. */
   steps(s: Side): Promise<void>;
 }
@@ -37,6 +39,10 @@ async function runSide(t: Test, base: string, bin: string, side: string, sc: Sce
   for (const [d, config] of Object.entries(sc.dirs)) {
     mkdirSync(join(root, d));
     if (config !== undefined) writeFileSync(join(root, d, 'config'), config);
+  }
+  for (const [f, [content, mode]] of Object.entries(sc.files ?? {})) {
+    writeFileSync(join(root, f), content);
+    chmodSync(join(root, f), mode);
   }
   const log = startLogger(t, bin, [...sc.args, ...Object.keys(sc.dirs)], root);
   await sc.steps({ root, dir: (n) => join(root, n), log });
@@ -178,5 +184,22 @@ scenario('ALRM rotates at once; never an empty current', async (t) => {
       await s.log.write('tail\n');
       await waitFor('tail', () => readFileSync(join(s.dir('log'), 'current'), 'latin1').includes(' tail'));
     },
+  });
+});
+
+scenario('start-up after a crash: unclean current kept as .u, pruned by n; clean current appended', async (t) => {
+  const old = (i: number): string => `a/@4000000060000000000000${String(i).padStart(2, '0')}.s`;
+  await compare(t, {
+    args: ['-v'],
+    dirs: { a: 'n2\n!cat\n', b: undefined },
+    files: {
+      [old(1)]: ['one\n', 0o744],
+      [old(2)]: ['two\n', 0o744],
+      [old(3)]: ['three\n', 0o744],
+      'a/@400000006000000000000004.t': ['leftover\n', 0o644],
+      'a/current': ['crashed\n', 0o644],
+      'b/current': ['clean\n', 0o744],
+    },
+    steps: async (s) => { await s.log.write('after restart\n'); },
   });
 });
