@@ -40,6 +40,7 @@ export class LineEngine {
   private readonly repl: number;
   /** 1 for each byte value the replacement applies to. */
   private readonly replTable = new Uint8Array(256);
+  /** svlogd.c's `line`: the head of the current line, after the heads of earlier ones. */
   private readonly line: Buffer;
   /** Start of a line seen without its end and shorter than -l: [bytes, stamp]. */
   private carry: Buffer | undefined;
@@ -125,9 +126,16 @@ export class LineEngine {
    */
   private simple(c: Buffer, a: number, nl: number, stamp: Buffer): boolean {
     const len = nl - a < this.linemax ? nl - a : this.linemax;
+    let copied = false;
     for (const t of this.targets) {
       if (!t.active) continue;
-      if (t.cfg.inst.length) selectLine(t.cfg.inst, c, a, len, t.sel);
+      if (t.cfg.inst.length) {
+        if (!copied) {
+          this.copyHead(c, a, len);
+          copied = true;
+        }
+        selectLine(t.cfg.inst, this.line, 0, len, t.sel);
+      }
       if (t.sel.matcherr === 0x65 || (t.sel.match === 0x2b && t.cfg.udp)) return false;
     }
     for (const t of this.targets) {
@@ -142,19 +150,10 @@ export class LineEngine {
 
   /** The first bytes of a line (at most -l): select, copy to stderr/UDP, start the line in the directories. */
   private head(c: Buffer, a: number, b: number, stamp: Buffer): void {
-    let src: Buffer = c;
-    let from = a;
     const len = b - a;
-    if (this.repl) {
-      const line = this.line;
-      const table = this.replTable;
-      for (let i = 0; i < len; i++) {
-        const ch = c[a + i]!;
-        line[i] = table[ch] ? this.repl : ch;
-      }
-      src = line;
-      from = 0;
-    }
+    this.copyHead(c, a, len);
+    const src = this.line;
+    const from = 0;
     const truncated = len === this.linemax;
     for (const t of this.targets) {
       if (!t.active) continue;
@@ -173,6 +172,23 @@ export class LineEngine {
         if (t.cfg.prefix.length) t.put(t.cfg.prefix, 0, t.cfg.prefix.length);
         t.put(src, from, from + len);
       }
+    }
+  }
+
+  /**
+   * Copy the first len bytes of a line into the line buffer, replaced under -r/-R.
+   * Bytes after them stay from earlier lines, as in svlogd's `line` (pmatch reads one).
+   */
+  private copyHead(c: Buffer, a: number, len: number): void {
+    const line = this.line;
+    if (this.repl) {
+      const table = this.replTable;
+      for (let i = 0; i < len; i++) {
+        const ch = c[a + i]!;
+        line[i] = table[ch] ? this.repl : ch;
+      }
+    } else {
+      c.copy(line, 0, a, a + len);
     }
   }
 

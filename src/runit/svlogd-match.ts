@@ -6,8 +6,11 @@ import type { Instruction } from './svlogd-config.js';
 
 /**
  * pmatch.c: pmatch. Does pattern p consume all of s[from, from+len)?
- * compat: runit's `+c` compares c with the byte at s even when nothing is left of
- * the line (it reads stale line-buffer memory); we treat that as no match.
+ * `+c` compares c with the byte at s before it looks at the length, so once the line
+ * is used up it reads the byte after it: in svlogd that is left in the line buffer
+ * by an earlier, longer line, and `+c` then matches when that byte is c (runit does
+ * this; svlogd-lines.ts keeps such a buffer so we do the same). Past the end of s we
+ * treat it as no match.
  */
 export function pmatch(p: Uint8Array, s: Uint8Array, from: number, len: number): boolean {
   let pi = 0;
@@ -28,7 +31,7 @@ export function pmatch(p: Uint8Array, s: Uint8Array, from: number, len: number):
     }
     if (c === 0x2b) { // '+'
       const run = p[pi++];
-      if (len === 0 || run === undefined || s[si] !== run) return false;
+      if (run === undefined || si >= s.length || s[si] !== run) return false;
       for (;;) {
         if (len === 0) return true;
         if (s[si] !== run) break;

@@ -78,3 +78,11 @@ t.test('inactive targets are skipped', async (t) => {
   e.feed(Buffer.from('x\n'), S);
   t.same(a.out, []);
 });
+
+t.test('an empty line sees the head of the previous line through +c (runit\'s stale line buffer)', async (t) => {
+  const a = target('e+debugx\n');
+  const err: string[] = [];
+  const e = new LineEngine({ linemax: 10, repl: 0, replace: new Uint8Array(0) }, [a], (b) => err.push(b.toString()));
+  e.feed(Buffer.from('\ndebug\n\nother\n\n'), S);
+  t.equal(err.join(''), 'S \n', 'only the empty line after "debug" goes to stderr');
+});

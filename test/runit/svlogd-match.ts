@@ -24,6 +24,14 @@ t.test('literal, *, + as runit pmatch', async (t) => {
   t.notOk(m('*x', 'abc'));
 });
 
+t.test('+c past the end of the line reads the next byte of the buffer, as runit does', async (t) => {
+  const stale = Buffer.from('debug');
+  t.ok(pmatch(Buffer.from('+debugx'), stale, 0, 0), 'an empty line matches when the old line began with d');
+  t.notOk(pmatch(Buffer.from('+x'), stale, 0, 0));
+  t.ok(pmatch(Buffer.from('de+bzz'), stale, 0, 2), 'de then +b on the stale b');
+  t.notOk(pmatch(Buffer.from('+d'), Buffer.alloc(0), 0, 0), 'nothing to read: no match');
+});
+
 t.test('matching a window of a buffer', async (t) => {
   const b = Buffer.from('XXhelloYY');
   t.ok(pmatch(Buffer.from('hel*'), b, 2, 5));
