@@ -177,7 +177,8 @@ function fileInput(): Input {
           onEnd();
           return;
         }
-        onData(Buffer.from(buf.subarray(0, n)));
+        // Lines are handled before the next read and a partial line is copied: no copy needed here.
+        onData(buf.subarray(0, n));
         setImmediate(step);
       };
       setImmediate(step);

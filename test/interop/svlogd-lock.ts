@@ -3,7 +3,8 @@
 // runit's refuse each other's directories with runit's words. Also the start-up
 // failures (missing dir, usage) as runit prints them.
 import t from 'tap';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { runSync } from '../fixtures/bin.js';
@@ -69,4 +70,25 @@ t.test('start-up failures read as runit\'s', peerOpts('svlogd'), async (t) => {
   const bad = runSync(ours, ['-x', 'log'], { cwd: base, input: '' });
   t.equal(bad.stderr, `svlogd: illegal option -- x\n${usage}`);
   t.equal(bad.status, 111);
+});
+
+t.test('standard input a regular file, /dev/null or a directory: as runit', peerOpts('svlogd'), async (t) => {
+  const base = t.testdir();
+  const input = join(base, 'input');
+  writeFileSync(input, Array.from({ length: 3000 }, (_, i) => `file line ${i}\n`).join('') + 'partial');
+  const ours = ourSvlogd(base);
+  const { svlogd: theirs } = peerPaths('svlogd');
+  for (const [what, path] of [['file', input], ['/dev/null', '/dev/null'], ['directory', base]] as const) {
+    const got: Record<string, unknown> = {};
+    for (const [side, bin] of [['ours', ours], ['runit', theirs]] as const) {
+      const dir = join(base, `${side}-${what.replace(/\W/g, '')}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'config'), 's10000\nn100\n');
+      const fd = openSync(path, 'r');
+      const r = spawnSync(bin, [dir], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', timeout: 30_000 });
+      closeSync(fd);
+      got[side] = { status: r.status, stderr: r.stderr.replaceAll(dir, 'DIR'), lines: storedLines(dir) };
+    }
+    t.same(got.ours, got.runit, what);
+  }
 });
