@@ -222,3 +222,15 @@ scenario('HUP while a processor runs: it is forgotten, its .u stays, its .t is c
   });
   t.same(r.dirs.log!.filter((f) => f.name.startsWith('@')).map((f) => `${f.name} ${f.mode}`), ['@TAI64N.u 744', '@TAI64N.s 744', '@TAI64N.s 744']);
 });
+
+scenario('a failing processor is restarted on the same .u; nothing is lost', async (t) => {
+  const r = await compare(t, {
+    args: ['-l', '100', '-b', '101'],
+    // Fails on the first try of every file (a marker per input name), then compresses.
+    dirs: { log: 's300\nn0\n!f=$(ls -1 @*.u | head -1); if [ ! -e "tried$f" ]; then : >"tried$f"; echo broken; exit 7; fi; gzip\n' },
+    steps: async (s) => { await s.log.write(lines(40, (i) => `retried line ${i}`)); },
+  });
+  const text = r.dirs.log!.filter((f) => f.name.endsWith('.s') || f.name === 'current').map((f) => f.content).join('');
+  t.equal(text, lines(40, (i) => `retried line ${i}`), 'every line once, in order, after the retries');
+  t.match(r.stderr, /svlogd: warning: processor failed, restart: log\n/);
+});
