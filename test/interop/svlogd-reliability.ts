@@ -77,6 +77,32 @@ t.test('full disk: pause, warn, retry; every line once, in order (ours and runit
   t.same(results.ours, results.runit, 'same directory as runit\'s after the full disk');
 });
 
+t.test('full disk with N < n: the oldest files make room, as runit does it', fullDiskOpts, async (t) => {
+  const mnt = mkdtempSync(join(tmpdir(), 'svlogd-fullN-'));
+  t.ok(mountTmpfs(mnt, '128k'), 'tmpfs of 128k mounted');
+  t.teardown(() => {
+    spawnSync('umount', ['-l', mnt], { stdio: 'ignore' });
+    rmdirSync(mnt);
+  });
+  const base = t.testdir();
+  const results: Record<string, unknown> = {};
+  for (const [side, bin] of [['runit', peerPaths('svlogd').svlogd], ['ours', ourSvlogd(base)]] as const) {
+    const root = join(mnt, side);
+    mkdirSync(join(root, 'log'), { recursive: true });
+    writeFileSync(join(root, 'log', 'config'), 's8000\nn40\nN3\n');
+    const log = startLogger(t, bin, ['log'], root);
+    await log.write(lines(0, 3000));
+    const ex = await log.end();
+    t.equal(ex.code, 0, `${side} exits 0`);
+    const kept = storedLines(join(root, 'log'));
+    t.same(kept, expected(3000).slice(3000 - kept.length), `${side}: what is kept is the newest lines, in order`);
+    results[side] = { dir: snapshot(join(root, 'log')), stderr: log.stderr().replace(/@[0-9a-f]{24}/g, '@X') };
+    rmSync(root, { recursive: true });
+  }
+  t.match((results.ours as { stderr: string }).stderr, /svlogd: warning: out of disk space, delete: log\/@X\.s\n/);
+  t.same(results.ours, results.runit, 'same files and warnings as runit');
+});
+
 /** A FIFO the test keeps open for writing, so loggers can come and go on one pipe (as under runsv). */
 function pipeFor(t: Test, dir: string): { path: string; write(s: string): void; readerFd(): number } {
   const path = join(dir, 'pipe');
