@@ -10,7 +10,7 @@
 // does not resolve counts as a match (fails closed, as rsync 3.5 does).
 // compat: @netgroup tokens are not supported (Node has no innetgr); they never match.
 import ipaddr from 'ipaddr.js';
-import { iwildmatch } from './wildmatch.js';
+import { wildmatch } from './wildmatch.js';
 
 export const UNDETERMINED = 'UNDETERMINED';
 
@@ -92,7 +92,7 @@ export function splitHostList(list: string): string[] {
 async function matchHostname(state: { host: string }, addr: string, token: string, deny: boolean, forward: boolean, resolve: Resolver | undefined): Promise<boolean> {
   if (!state.host) return false;
   if (token.startsWith('@')) return false;
-  if (iwildmatch(token, state.host)) return true;
+  if (wildmatch(token, state.host.toLowerCase())) return true; // tokens are lower-cased already
   if (!forward || !resolve) return false;
   // An address or a pattern is no name to resolve.
   if (/^[.0-9]*$/.test(token) || /[:/*?[]/.test(token)) return false;

@@ -20,7 +20,7 @@ import { AUTH_DIGESTS, chooseAuthDigest, checkSecret, makeChallenge, matchAuthRu
 import { expandVars, findModule, type DaemonConfig, type ModuleConfig, type ModuleSettings } from './config.js';
 import { claimConnection } from './connlimit.js';
 import { HandshakeError, LineReader } from './line-reader.js';
-import { groupToGid, userToUid } from './ids.js';
+import { groupToGid, userToUid } from './daemon-ids.js';
 
 /** Our protocol and sub-protocol (a final release: sub 0). */
 export const PROTOCOL_VERSION = 32;
