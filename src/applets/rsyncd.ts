@@ -12,5 +12,7 @@ Exit codes: 0 ok; 1 usage or configuration error; otherwise rsync's exit values.
 export const exitCodes = { usage: 1, fatal: 1 };
 
 export async function main(_argv: string[], _io: Io): Promise<number> {
+  // rsync-pull hook: remote-shell server mode (`rsync -e SHELL`), see src/rsync/remote-shell.ts.
+  if (_argv.includes('--server')) return (await import('../rsync/remote-shell.js')).remoteShell(_argv.slice(_argv.indexOf('--server')), process.stdin, process.stdout, _io.env, { info: () => {}, error: (l) => _io.stderr.write(`rsyncd: ${l}\n`) });
   throw new Fatal('not implemented yet', 111);
 }

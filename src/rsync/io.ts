@@ -65,6 +65,7 @@ export class Reader {
     input.on('end', () => { this.eof = true; this.poke(); });
     input.on('close', () => { this.eof = true; this.poke(); });
     input.on('error', (e: Error) => { this.error = e; this.eof = true; this.poke(); });
+    input.resume();
   }
 
   private poke(): void {
