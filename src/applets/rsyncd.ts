@@ -111,6 +111,11 @@ function setIds(uid: number | undefined, gids: number[]): void {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  // Remote-shell server mode (`rsync -e SHELL host:path`): src/rsync/remote-shell.ts.
+  if (argv.includes('--server')) {
+    const { remoteShell } = await import('../rsync/remote-shell.js');
+    return remoteShell(argv.slice(argv.indexOf('--server')), process.stdin, process.stdout, io.env, { info: () => {}, error: (l) => io.stderr.write(`rsyncd: ${l}\n`) });
+  }
   const o = parseArgs(argv);
   const child = io.env[CHILD_ENV] === '1';
   let config: DaemonConfig;
