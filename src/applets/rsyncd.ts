@@ -90,10 +90,8 @@ function readConfig(o: Options): DaemonConfig {
   }
 }
 
-/** The engine, once src/rsync/server.ts exists on this branch; until then the front end refuses transfers honestly. */
-async function loadEngine(): Promise<TransferEngine | undefined> {
-  return undefined;
-}
+/** The transfer engine, loaded only once a module has been granted. */
+const engine: TransferEngine = async (s) => (await import('../rsync/daemon-engine.js')).daemonEngine(s);
 
 /** process.setgid/setgroups/setuid, root only; a non-root daemon stays who it is (as rsync's would fail to). */
 function setIds(uid: number | undefined, gids: number[]): void {
@@ -156,7 +154,7 @@ async function serveStdin(config: DaemonConfig, log: DaemonLog, io: Io): Promise
       },
       resolve: async (n) => (await lookup(n, { all: true })).map((x) => x.address),
       setIds,
-      engine: await loadEngine(),
+      engine,
       onSlot: (fd) => slots.push(fd),
     });
     return r.code;

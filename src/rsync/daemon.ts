@@ -25,8 +25,8 @@ import { groupToGid, userToUid } from './daemon-ids.js';
 /** Our protocol and sub-protocol (a final release: sub 0). */
 export const PROTOCOL_VERSION = 32;
 export const SUBPROTOCOL_VERSION = 0;
-/** The oldest protocol the front end accepts (older ones need the broken MD4 and more). */
-export const MIN_PROTOCOL_VERSION = 27;
+/** The oldest protocol we serve: 27-29 (line-based arguments, md4) come with a later issue. */
+export const MIN_PROTOCOL_VERSION = 30;
 
 /** Limits on what the client sends, after rsync's buffers (clientserver.c, io.c, rsync.h). */
 export const LIMITS = {
@@ -94,7 +94,7 @@ export interface DaemonContext {
   resolve?: Resolver;
   /** Switch this process to uid/gids (process.setgid/setgroups/setuid in the applet). */
   setIds?: (uid: number | undefined, gids: number[]) => void;
-  engine?: TransferEngine;
+  engine: TransferEngine;
   /** Called once the connection slot is claimed: the fd stays open for the connection's life. */
   onSlot?: (fd: number) => void;
 }
@@ -384,8 +384,7 @@ export async function serveConnection(input: Readable, output: Writable, ctx: Da
       useChroot, readOnly, mungeSymlinks: s.mungeSymlinks ?? !useChroot, numericIds: s.numericIds ?? useChroot,
       user, host, addr, log: ctx.log, request,
     };
-    const engine = ctx.engine ?? noEngine;
-    const code = await engine(session);
+    const code = await ctx.engine(session);
     return { code, outcome: 'transfer' };
   }
 
@@ -466,22 +465,22 @@ function unbackslashOption(all: string[]): (a: string, i: number) => string {
   return (a, i) => (dot >= 0 && i >= dot ? a : a.replace(/\\(.)/gs, '$1'));
 }
 
-/**
- * Used until the transfer engine is linked in: after "@RSYNCD: OK" no @ERROR line
- * may be sent, so finish the protocol setup with compat flags 0 (no name
- * negotiation), a seed, start multiplexing and send the error as MSG_ERROR
- * (+ MSG_ERROR_EXIT at 31+), as rsync does for a refused option.
- */
-export const noEngine: TransferEngine = async (s) => {
-  s.log(`transfer refused: no transfer engine in this build (module ${s.module.name})`);
-  await postOkError(s, 'ERROR: this rsync daemon cannot transfer files yet (svbox rsyncd front end only)\n', RERR_UNSUPPORTED);
-  return RERR_UNSUPPORTED;
-};
+export interface PostOkErrorStyle {
+  /** Send MSG_ERROR_EXIT at protocol 31+ (the client then exits with our code). */
+  exitMessage: boolean;
+  /** How long to let the client read the error before closing (rsync: msleep(400)). */
+  pauseMs: number;
+  /** Close with a TCP reset, as rsync's exit does with the client's bytes unread. */
+  reset: boolean;
+}
 
-/** Send an error after OK (rsync-protocol.md §7.4) and wait briefly for the client to go. */
-export async function postOkError(s: Pick<TransferSession, 'input' | 'output' | 'protocol'>, text: string, exitCode: number): Promise<void> {
+/** Send an error after OK (rsync-protocol.md §7.4): setup with compat flags 0, a seed, then multiplexed messages. */
+export async function postOkError(
+  s: Pick<TransferSession, 'input' | 'output' | 'protocol'>, text: string, exitCode: number,
+  style: PostOkErrorStyle = { exitMessage: true, pauseMs: 0, reset: false },
+): Promise<void> {
   const parts: Buffer[] = [];
-  if (s.protocol >= 30) parts.push(Buffer.from([0])); // compat flags varint 0
+  if (s.protocol >= 30) parts.push(Buffer.from([0])); // compat flags varint 0: no name lists follow
   const seed = Buffer.alloc(4);
   seed.writeInt32LE((Math.floor(Date.now() / 1000) ^ (process.pid << 6)) | 0);
   parts.push(seed);
@@ -494,7 +493,7 @@ export async function postOkError(s: Pick<TransferSession, 'input' | 'output' | 
   const MSG_ERROR = 3;
   const MSG_ERROR_EXIT = 86;
   parts.push(frame(s.protocol >= 30 ? MSG_ERROR : MSG_ERROR_XFER, Buffer.from(text, 'utf8')));
-  if (s.protocol >= 31) {
+  if (style.exitMessage && s.protocol >= 31) {
     const c = Buffer.alloc(4);
     c.writeInt32LE(exitCode);
     parts.push(frame(MSG_ERROR_EXIT, c));
@@ -503,10 +502,17 @@ export async function postOkError(s: Pick<TransferSession, 'input' | 'output' | 
     if (s.output.destroyed) return res();
     s.output.write(Buffer.concat(parts), () => res());
   });
-  // Let the client read it and hang up first (rsync sleeps 400 ms here); drain its bytes meanwhile.
+  if (style.reset) {
+    await new Promise((res) => setTimeout(res, style.pauseMs));
+    const sock = s.output as Writable & { resetAndDestroy?: () => void };
+    if (typeof sock.resetAndDestroy === 'function') sock.resetAndDestroy();
+    else s.output.destroy();
+    return;
+  }
+  // Let the client read it and hang up first; drain its bytes meanwhile.
   await new Promise<void>((res) => {
     const done = (): void => { clearTimeout(t); s.input.off('close', done); s.input.off('end', done); res(); };
-    const t = setTimeout(done, 2000);
+    const t = setTimeout(done, Math.max(style.pauseMs, 2000));
     s.input.on('end', done);
     s.input.on('close', done);
     s.input.on('error', () => {});
