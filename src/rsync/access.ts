@@ -58,7 +58,8 @@ export function matchAddress(addr: string, token: string): boolean {
   const width = a.kind() === 'ipv4' ? 32 : 128;
   let bits = width;
   if (maskText !== undefined) {
-    if (ipaddr.isValid(maskText)) {
+    // inet_pton: a dotted quad or an IPv6 text; a bare number is a prefix length.
+    if ((/^\d+\.\d+\.\d+\.\d+$/.test(maskText) || maskText.includes(':')) && ipaddr.isValid(maskText)) {
       const m = ipaddr.parse(maskText);
       if (m.kind() !== a.kind()) return false;
       return maskedEqual(a.toByteArray(), t.toByteArray(), m.toByteArray());

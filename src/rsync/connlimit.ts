@@ -24,7 +24,7 @@ const PERL = '/usr/bin/perl';
 /** <linux/fcntl.h> F_OFD_SETLK; F_WRLCK and SEEK_SET are 1 and 0. */
 const F_OFD_SETLK = 37;
 const SCRIPT = `open(my $fh, '+<&=', 3) or exit 3; my $n = shift;
-for my $i (0 .. $n - 1) { if (fcntl($fh, ${F_OFD_SETLK}, pack('ssx4qqix4', 1, 0, $i * 4, 4, 0))) { print $i; exit 0 } }
+for my $i (0 .. $n - 1) { my $fl = pack('ssx4qqix4', 1, 0, $i * 4, 4, 0); if (fcntl($fh, ${F_OFD_SETLK}, $fl)) { print $i; exit 0 } }
 exit 1;`;
 
 /** connection.c claim_connection. max 0 = unlimited; a negative max refuses every connection. */
