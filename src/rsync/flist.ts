@@ -101,11 +101,18 @@ class Builder {
     }
     if (c.chmod && type !== S_IFLNK) mode = tweakMode(mode, c.chmod);
     const rdev = Number(st.rdev);
+    // Seconds rounded down and a non-negative nanosecond part, also before 1970.
+    let sec = st.mtimeNs / 1_000_000_000n;
+    let nsec = st.mtimeNs % 1_000_000_000n;
+    if (nsec < 0n) {
+      nsec += 1_000_000_000n;
+      sec -= 1n;
+    }
     const e: Entry = {
       name, src, mode,
       size: type === S_IFDIR || type === S_IFREG || type === S_IFLNK ? Number(st.size) : 0,
-      mtime: Number(st.mtimeMs / 1000n),
-      nsec: Number(st.mtimeNs % 1_000_000_000n),
+      mtime: Number(sec),
+      nsec: Number(nsec),
       atime: Number(st.atimeMs / 1000n),
       uid: Number(st.uid), gid: Number(st.gid),
       rdevMajor: ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff),
@@ -117,7 +124,6 @@ class Builder {
       dev: st.dev, ino: st.ino,
       parts: name === '.' ? [] : name.split('/'),
     };
-    if (e.mtime < 0 && st.mtimeNs % 1_000_000_000n !== 0n) e.mtime -= 1;
     if (o.checksum && type === S_IFREG && c.checksum) {
       try {
         e.sum = c.checksum(src);

@@ -170,6 +170,12 @@ export class Reader {
     return this.available() > 0 || !this.eof;
   }
 
+  /** Drop the buffered data. */
+  skipAll(): void {
+    this.available();
+    this.pos = this.end;
+  }
+
   u8(): number {
     return this.buf[this.pos++]!;
   }
@@ -272,8 +278,19 @@ export class Writer {
   /** Bytes written to the socket (for statistics). */
   total = 0;
   private waiting: Promise<void> | undefined;
+  /** --bwlimit in bytes per second (0 = none) and when the paced stretch started. */
+  private rate = 0;
+  private rateStart = 0;
+  private rateBase = 0;
 
   constructor(private readonly output: Writable) {}
+
+  /** io.c: sleep_for_bwlimit — keep the average write rate at `kib` KiB/s. */
+  setBwlimit(kib: number): void {
+    this.rate = kib * 1024;
+    this.rateStart = Date.now();
+    this.rateBase = this.total;
+  }
 
   /** Send the buffered data now (framed when multiplexing). */
   flush(): void {
@@ -338,8 +355,13 @@ export class Writer {
 
   /** Flush when the buffer is large; wait while the socket is congested. */
   async maybeFlush(limit = 256 * 1024): Promise<void> {
-    if (this.out.len >= limit) this.flush();
+    if (this.out.len >= (this.rate ? Math.min(limit, Math.max(512, this.rate / 8)) : limit)) this.flush();
     if (this.waiting) await this.waiting;
+    if (this.rate) {
+      const due = this.rateStart + ((this.total - this.rateBase) / this.rate) * 1000;
+      const now = Date.now();
+      if (due > now) await new Promise((res) => setTimeout(res, due - now));
+    }
   }
 
   /** Flush everything and wait until the socket accepted it. */

@@ -66,16 +66,17 @@ export function rollingSum(data: Uint8Array): number {
 }
 
 const WINDOW = 4 * 1024 * 1024;
+const READ_MAX = 1024 * 1024;
 
 /**
  * Send `size` bytes of a file through `sink`, using `sigs` (count may be 0 for a whole-file
  * transfer) and `strong` (the seeded block hash). Every byte read goes to `onData` for
  * the whole-file checksum, in order.
  */
-export function matchFile(
+export async function matchFile(
   readAt: ReadAt, size: number, sigs: Signatures, strong: (b: Uint8Array) => Uint8Array,
-  sink: TokenSink, onData: (b: Uint8Array) => void,
-): MatchResult {
+  sink: TokenSink, onData: (b: Uint8Array) => void, pace: () => Promise<void> = async () => {},
+): Promise<MatchResult> {
   const blength = sigs.blength;
   const res: MatchResult = { read: 0, literalBytes: 0, matchedBytes: 0, short: false };
   const bufSize = Math.max(WINDOW, 2 * (blength + CHUNK_SIZE) + 1);
@@ -86,16 +87,19 @@ export function matchFile(
   let hashedTo = 0; // file offset up to which onData has seen the bytes
 
   /** Make buf hold [keepFrom, want) (want clamped to size); the bytes before keepFrom may go. */
-  const fill = (keepFrom: number, want: number): void => {
+  // Between windows the caller may wait for the socket to drain (backpressure, --bwlimit).
+  const fill = async (keepFrom: number, want: number): Promise<void> => {
     if (want > size) want = size;
     if (want <= bufEnd) return;
+    await pace();
     if (want - keepFrom > bufSize) throw new Error('match window too small');
     if (want - bufStart > bufSize) {
       buf.copyWithin(0, keepFrom - bufStart, bufEnd - bufStart);
       bufStart = keepFrom;
     }
-    // read as much as fits: large reads
-    const target = Math.min(size, bufStart + bufSize);
+    // Large reads, but not the whole window at once: data is read close to when it is
+    // sent, so a file that changes while it is sent is noticed as rsync notices it.
+    const target = Math.min(size, bufStart + bufSize, Math.max(want, bufEnd + READ_MAX));
     while (bufEnd < target) {
       let n = 0;
       if (!res.short) n = readAt(buf, bufEnd - bufStart, target - bufEnd, bufEnd);
@@ -125,7 +129,7 @@ export function matchFile(
 
   if (sigs.count === 0 || size === 0) {
     for (let at = 0; at < size;) {
-      fill(at, at + bufSize);
+      await fill(at, at + READ_MAX);
       const end = bufEnd;
       sendLiteral(at, end);
       at = end;
@@ -156,7 +160,7 @@ export function matchFile(
   let wantI = 0;
   const end = size + 1 - lastLen;
   let k = Math.min(blength, size);
-  fill(0, k);
+  await fill(0, k);
   const parts = new Int32Array(2);
   rollingParts(i8, 0, k, parts);
   let s1 = parts[0]!;
@@ -173,7 +177,7 @@ export function matchFile(
       for (; i >= 0; i = next[i]!) {
         if (sum1[i] !== sum || blockLen(i) !== l) continue;
         if (!digest) {
-          fill(lastMatch, offset + l);
+          await fill(lastMatch, offset + l);
           digest = strong(buf.subarray(offset - bufStart, offset - bufStart + l));
         }
         let same = true;
@@ -204,7 +208,7 @@ export function matchFile(
         wantI = hit + 1;
         if (offset >= end) break;
         k = Math.min(blength, size - offset);
-        fill(lastMatch, offset + k + 1);
+        await fill(lastMatch, offset + k + 1);
         rollingParts(i8, offset - bufStart, offset - bufStart + k, parts);
         s1 = parts[0]!;
         s2 = parts[1]!;
@@ -212,7 +216,7 @@ export function matchFile(
       }
     }
     // Roll one byte: the window [offset, offset+k) becomes [offset+1, offset+1+k).
-    if (offset + k + 1 > bufEnd) fill(lastMatch, offset + k + 1 + bufSize / 2);
+    if (offset + k + 1 > bufEnd) await fill(lastMatch, offset + k + 1 + bufSize / 2);
     const old = i8[offset - bufStart]!;
     s1 = (s1 - old) | 0;
     s2 = (s2 - k * old) | 0;
@@ -231,7 +235,7 @@ export function matchFile(
   }
   // What is left is literal.
   for (let at = lastMatch; at < size;) {
-    fill(at, Math.min(size, at + bufSize));
+    await fill(at, Math.min(size, at + READ_MAX));
     const e = bufEnd;
     sendLiteral(at, e);
     at = e;

@@ -45,6 +45,11 @@ function readExactly(input: Readable, n: number): Promise<{ head: Buffer; rest: 
 }
 
 export async function remoteShell(argv: string[], input: Readable, output: Writable, env: NodeJS.ProcessEnv, log: ServerLog): Promise<number> {
+  // The rsync client ends its remote-shell child with SIGUSR1 when it gives up
+  // (cleanup.c: _exit_cleanup). Node's default SIGUSR1 action starts the inspector on
+  // 127.0.0.1:9229 — never acceptable for a server — so exit as rsync does on a signal
+  // (RERR_SIGNAL = 20). This is the one process.exit of the remote-shell path.
+  process.on('SIGUSR1', () => process.exit(20));
   const spec = env.SVBOX_RSYNC_MODULE ?? '';
   const eq = spec.indexOf('=');
   const name = eq < 0 ? '' : spec.slice(0, eq);

@@ -12,7 +12,8 @@ import { ProtocolError } from './io.js';
 import { FilterList } from './filter.js';
 import { buildFileList, IOERR_GENERAL, IOERR_VANISHED, type Entry } from './flist.js';
 import { FlistEncoder, writeIdList, S_IFMT, S_IFREG } from './wire/flist.js';
-import { NDX_DONE, NDX_DEL_STATS, MSG_IO_ERROR, MSG_NO_SEND } from './wire/codec.js';
+import { NDX_DONE, NDX_DEL_STATS, MSG_ERROR_EXIT, MSG_IO_ERROR, MSG_NO_SEND } from './wire/codec.js';
+import { Abort } from './session.js';
 import { matchFile, type Signatures } from './match.js';
 import { fsPath, sanitizePath, resolveConfined } from './confine.js';
 import { sysText } from './strerror.js';
@@ -151,6 +152,17 @@ export async function runSender(s: Session): Promise<number> {
   const xferTime = Date.now() - xferStart;
   w.flush();
 
+  if (entries.length === 0) {
+    // main.c: do_server_sender — nothing to send: no transfer phase. cleanup.c:
+    // _exit_cleanup turns io_error into the exit code, sends it (protocol >= 31) and
+    // waits for the client to hang up (noop_io_until_death).
+    const code = ioError & IOERR_GENERAL ? 23 : ioError & IOERR_VANISHED ? 24 : 0;
+    if (code && s.protocol >= 31) s.w.msgInt(MSG_ERROR_EXIT, code);
+    await w.drain();
+    if (code) await untilClosed(s);
+    return code;
+  }
+
   // sender.c: send_files
   const readNdx = async (): Promise<number> => {
     for (;;) {
@@ -237,6 +249,20 @@ export async function runSender(s: Session): Promise<number> {
   return 0;
 }
 
+/** io.c: noop_io_until_death — read and drop until the client closes (bounded by 10 s). */
+async function untilClosed(s: Session): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  try {
+    while (Date.now() < deadline) {
+      const more = await Promise.race([s.r.waitAny(), new Promise<boolean>((res) => setTimeout(() => res(false), 1000).unref())]);
+      if (!more) break;
+      s.r.skipAll();
+    }
+  } catch (e) {
+    if (!(e instanceof Abort)) throw e;
+  }
+}
+
 /** sender.c: receive_sums — the checksum header and the block signatures. */
 async function receiveSums(s: Session): Promise<Signatures> {
   const r = s.r;
@@ -293,20 +319,20 @@ async function sendFile(
     w.out.int32(sigs.remainder);
     const hasher = s.csum.file();
     const out = w.out;
-    const res = matchFile(
+    const res = await matchFile(
       (buf, off, len, pos) => readSync(fd, buf, off, len, pos),
       size, sigs, (b) => s.csum.block(b),
       {
         literal(data, start, end) {
           out.int32(end - start);
           out.bytes(data.subarray(start, end));
-          if (out.len >= 256 * 1024) w.flush();
         },
         block(i) {
           out.int32(-(i + 1));
         },
       },
       (b) => hasher.update(b),
+      () => w.maybeFlush(),
     );
     out.int32(0);
     const digest = hasher.digest();

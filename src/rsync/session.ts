@@ -88,6 +88,7 @@ export async function serve(p: ServerParams): Promise<number> {
   const o = p.options;
   let aborted: Abort | undefined;
   r.onMessage = (code, payload) => {
+    if (code === MSG_ERROR_EXIT && payload.length === 0) return; // the client's acknowledgement of ours
     if (code === MSG_ERROR_EXIT) {
       const v = payload.length >= 4 ? Buffer.from(payload).readInt32LE(0) : 0;
       if (payload.length >= 4 && protocol >= 31) w.msg(MSG_ERROR_EXIT, new Uint8Array(0));
@@ -152,6 +153,11 @@ export async function serve(p: ServerParams): Promise<number> {
     }
     if (p.module.writeOnly) return await fail({ w, protocol }, ['ERROR: module is write only', 'rsync error: syntax or usage error (code 1) at main.c(1159) [sender=3.5.0]'], RERR_SYNTAX);
 
+    if (o.bwlimit) {
+      // options.c: --bwlimit arrives as whole KiB per second from a client.
+      const kib = Number.parseInt(o.bwlimit, 10);
+      if (kib > 0) w.setBwlimit(kib);
+    }
     const csum = await makeChecksums(csumName as never, seed, (compat & CF_CHKSUM_SEED_FIX) !== 0);
     const s: Session = {
       p, r, w, protocol, compat, seed, csum,

@@ -18,12 +18,12 @@ function signatures(basis: Uint8Array, blength: number, s2length: number): Signa
   return sigs;
 }
 
-function run(data: Uint8Array, basis: Uint8Array, blength: number, s2length = 16) {
+async function run(data: Uint8Array, basis: Uint8Array, blength: number, s2length = 16) {
   const sigs = signatures(basis, blength, s2length);
   const out: Uint8Array[] = [];
   const hashed: Uint8Array[] = [];
   let blocks = 0;
-  const res = matchFile(
+  const res = await matchFile(
     (buf, off, len, pos) => { const n = Math.max(0, Math.min(len, data.length - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
     data.length, sigs, strong,
     {
@@ -47,7 +47,7 @@ t.test('delta rebuilds the file', async (t) => {
   const basis = randomBytes(3_000_000);
   const data = Buffer.concat([basis.subarray(0, 100_000), randomBytes(5000), basis.subarray(100_000, 2_000_000), basis.subarray(2_000_333)]);
   data.writeUInt8(data[1_500_000]! ^ 0xff, 1_500_000);
-  const r = run(data, basis, 1736);
+  const r = await run(data, basis, 1736);
   t.ok(r.rebuilt.equals(data), 'rebuilt equals the new file');
   t.ok(r.hashed.equals(data), 'whole-file hash input is the file, in order');
   t.ok(r.res.matchedBytes > 2_900_000, `most bytes matched (${r.res.matchedBytes})`);
@@ -56,17 +56,17 @@ t.test('delta rebuilds the file', async (t) => {
 
 t.test('identical, empty, tiny and no-basis cases', async (t) => {
   const basis = randomBytes(10_000_001);
-  const same = run(basis, basis, 3160);
+  const same = await run(basis, basis, 3160);
   t.ok(same.rebuilt.equals(basis));
   t.equal(same.res.literalBytes, 0);
-  const tiny = run(Buffer.from('abc'), Buffer.from('abc'), 700);
+  const tiny = await run(Buffer.from('abc'), Buffer.from('abc'), 700);
   t.ok(tiny.rebuilt.equals(Buffer.from('abc')));
   t.equal(tiny.blocks, 1);
-  const empty = run(Buffer.alloc(0), basis, 700);
+  const empty = await run(Buffer.alloc(0), basis, 700);
   t.equal(empty.rebuilt.length, 0);
-  const whole = run(basis, Buffer.alloc(0), 700);
+  const whole = await run(basis, Buffer.alloc(0), 700);
   t.ok(whole.rebuilt.equals(basis));
-  const shifted = run(Buffer.concat([Buffer.from('x'), basis]), basis, 3160, 2);
+  const shifted = await run(Buffer.concat([Buffer.from('x'), basis]), basis, 3160, 2);
   t.ok(shifted.rebuilt.equals(Buffer.concat([Buffer.from('x'), basis])), 'short strong sums still rebuild');
 });
 
@@ -74,7 +74,7 @@ t.test('a file shorter than announced is zero-filled and flagged', async (t) => 
   const data = randomBytes(100_000);
   const sigs: Signatures = { count: 0, blength: 0, s2length: 0, remainder: 0, sum1: new Uint32Array(0), strong: new Uint8Array(0) };
   const out: Uint8Array[] = [];
-  const res = matchFile((buf, off, len, pos) => { const n = Math.max(0, Math.min(len, 60_000 - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
+  const res = await matchFile((buf, off, len, pos) => { const n = Math.max(0, Math.min(len, 60_000 - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
     100_000, sigs, strong, { literal(b, s, e) { out.push(b.slice(s, e)); }, block() { throw new Error('no blocks'); } }, () => {});
   t.ok(res.short);
   const got = Buffer.concat(out);

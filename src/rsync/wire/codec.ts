@@ -65,10 +65,19 @@ export class OutBuf {
 
   /** io.c: write_varlong — `min` low bytes always, more as needed; lead byte counts them. */
   varlong(v: number, min: number): void {
-    if (v < 0 || !Number.isSafeInteger(v)) throw new RangeError(`varlong out of range: ${v}`);
+    if (!Number.isSafeInteger(v)) throw new RangeError(`varlong out of range: ${v}`);
     const b: number[] = [];
-    let x = v;
-    for (let i = 0; i < 8; i++) {
+    // Negative values (times before 1970) travel as 64-bit two's complement, as SIVAL64 writes them.
+    let x = v < 0 ? 2 ** 64 + v : v;
+    if (v < 0) {
+      let big = BigInt.asUintN(64, BigInt(v));
+      for (let i = 0; i < 8; i++) {
+        b.push(Number(big & 0xffn));
+        big >>= 8n;
+      }
+      x = 0;
+    }
+    for (let i = b.length; i < 8; i++) {
       b.push(x % 256);
       x = Math.floor(x / 256);
     }
