@@ -106,6 +106,9 @@ export interface ConnectionResult {
   outcome: 'listing' | 'error' | 'hostile' | 'timeout' | 'closed' | 'transfer';
 }
 
+/** A reverse lookup that takes longer than this gives "UNKNOWN" (the resolver's own timeouts can be far longer). */
+const REVERSE_LOOKUP_MS = 10_000;
+
 const RERR_STARTCLIENT = 5;
 const RERR_PROTOCOL = 2;
 const RERR_UNSUPPORTED = 4;
@@ -183,7 +186,18 @@ export async function serveConnection(input: Readable, output: Writable, ctx: Da
   const cfg = ctx.config;
   const g = cfg.defaults;
   const addr = ctx.addr;
-  let host = g.reverseLookup && ctx.reverse ? await ctx.reverse(addr).catch(() => 'UNKNOWN') : UNDETERMINED;
+  // clientserver.c client_name: a failed or slow lookup gives "UNKNOWN".
+  const lookupName = async (): Promise<string> => {
+    if (!ctx.reverse) return UNDETERMINED;
+    let t: NodeJS.Timeout | undefined;
+    const slow = new Promise<string>((res) => { t = setTimeout(() => res('UNKNOWN'), REVERSE_LOOKUP_MS); });
+    try {
+      return await Promise.race([ctx.reverse(addr).catch(() => 'UNKNOWN'), slow]);
+    } finally {
+      clearTimeout(t);
+    }
+  };
+  let host = g.reverseLookup ? await lookupName() : UNDETERMINED;
   ctx.log(`connect from ${host} (${addr})`);
 
   // One absolute deadline for everything before the transfer (rsync 3.5's daemon
@@ -274,7 +288,7 @@ export async function serveConnection(input: Readable, output: Writable, ctx: Da
     const s = mod.settings;
     const name = mod.name;
     const env: Record<string, string | undefined> = { ...ctx.env, RSYNC_MODULE_NAME: name };
-    if (host === UNDETERMINED && s.reverseLookup && ctx.reverse) host = await ctx.reverse(addr).catch(() => 'UNKNOWN');
+    if (host === UNDETERMINED && s.reverseLookup) host = await lookupName();
     env.RSYNC_HOST_NAME = host;
     env.RSYNC_HOST_ADDR = addr;
 

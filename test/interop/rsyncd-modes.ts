@@ -174,3 +174,27 @@ t.test('SIGHUP re-reads the config for new connections; SIGTERM drains and exits
   t.match(got, /@RSYNCD: EXIT/, 'the held connection was served to the end');
   t.notOk(existsSync(pid), 'pid file removed');
 });
+
+t.test('standalone on an IPv6 address', peerOpts('rsync'), async (t) => {
+  peerPaths('rsync');
+  const { dir, conf, rsyncd } = setup(t, '[v6deny]\n  path = /tmp\n  hosts deny = ::1/128\n[v6allow]\n  path = /tmp\n  hosts allow = ::/0\n  hosts deny = *\n');
+  const port = await freePort('::1').catch(() => 0);
+  if (!port) {
+    t.comment('no IPv6 loopback here: nothing to test');
+    return;
+  }
+  const log = join(dir, 'log');
+  start(t, rsyncd, [`--port=${port}`, '--address=::1', `--config=${conf}`, `--log-file=${log}`], { detached: true });
+  await waitFor('listening on ::1', () => canConnect(port, '::1'), 30_000, 50);
+  const r = await client([`rsync://[::1]:${port}/`]);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /pub {12}\tpublic files/);
+  const d = await client([`rsync://[::1]:${port}/v6deny/`]);
+  t.match(d.err, /@ERROR: access denied to v6deny from UNDETERMINED \(::1\)/, 'the IPv6 peer address, matched by an IPv6 CIDR');
+  const a = await client([`rsync://[::1]:${port}/v6allow/`]);
+  t.equal(a.code, 0, `an IPv6 allow list: ${a.err}`);
+  const v4 = await client([`rsync://[::1]:${port}/denied/`]);
+  t.equal(v4.code, 0, 'an IPv4 deny list does not match an IPv6 client');
+  const v = await client(['-a', `rsync://[::1]:${port}/pub/`, join(dir, 'v6copy')]);
+  t.equal(v.code, 0, v.err);
+});

@@ -3,6 +3,7 @@
 // The client's output and exit code must be the same for both.
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { waitFor } from '../fixtures/proc.js';
 import { client, holdModule, readLog, startBoth, url, type Daemons } from './rsyncd-fixture.js';
@@ -85,6 +86,28 @@ t.test('rsyncd against rsync --daemon, same config (single executable)', peerOpt
     b.sock.destroy();
     // The slot is freed when the connection process ends.
     await waitFor('slot released', async () => (await client([url(d.ours, 'one/')])).code === 0, 30_000, 200);
+  });
+
+  t.test('max connections 1 with one transfer running', async (t) => {
+    // A slow pull (the client reads at 20 KB/s) holds the module's only slot on each daemon.
+    writeFileSync(join(d.dir, 'pub', 'big.bin'), Buffer.alloc(200 * 1024, 7));
+    const slow = [d.ours, d.real].map((port) => client(['--bwlimit=20', url(port, 'one/big.bin'), `${join(d.dir, `slow-${port}`)}/`]));
+    // Data reaching the clients shows both sessions are in the transfer (rsync 3.5.0 as
+    // nobody does not log "rsync on"); the paced sessions then last about 10 s.
+    const receiving = (port: number): boolean => {
+      try {
+        return readdirSync(join(d.dir, `slow-${port}`)).some((f) => f.includes('big.bin'));
+      } catch {
+        return false;
+      }
+    };
+    await waitFor('both transfers running', () => receiving(d.ours) && receiving(d.real), 30_000);
+    const o = await same(t, d, 'one/');
+    t.equal(o.code, 5);
+    t.match(o.err, /@ERROR: max connections \(1\) reached -- try again later/);
+    const done = await Promise.all(slow);
+    t.same(done.map((x) => x.code), [0, 0], 'the slow transfers complete');
+    rmSync(join(d.dir, 'pub', 'big.bin'));
   });
 
   t.test('a lock file shared with rsync --daemon counts both daemons\' connections', async (t) => {

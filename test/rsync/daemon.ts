@@ -4,7 +4,7 @@ import { closeSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/rsync/config.js';
-import { formatListing, negotiateProtocol, parseGreeting, postOkError, serveConnection, type ConnectionResult, type TransferSession } from '../../src/rsync/daemon.js';
+import { formatListing, negotiateProtocol, parseGreeting, postOkError, serveConnection, type ConnectionResult, type DaemonContext, type TransferSession } from '../../src/rsync/daemon.js';
 import { authResponse } from '../../src/rsync/auth.js';
 import { waitFor } from '../fixtures/proc.js';
 
@@ -17,7 +17,7 @@ interface Run {
   sessions: TransferSession[];
 }
 
-async function open(t: Tap, confText: string): Promise<Run> {
+async function open(t: Tap, confText: string, extra: Partial<DaemonContext> = {}): Promise<Run> {
   const cfg = parseConfig(confText, 'test.conf');
   const logs: string[] = [];
   const sessions: TransferSession[] = [];
@@ -34,6 +34,7 @@ async function open(t: Tap, confText: string): Promise<Run> {
         return 0;
       },
       onSlot: (fd) => slots.push(fd),
+      ...extra,
     }).then((r) => {
       s.end();
       for (const fd of slots) closeSync(fd);
@@ -208,4 +209,22 @@ t.test('postOkError bytes', async (t) => {
   t.same([...b.subarray(5, 9)], [9, 0, 0, 7 + 3], 'MSG_ERROR header after the 4-byte seed');
   t.equal(b.subarray(9, 18).toString(), 'ERROR: x\n');
   t.same([...b.subarray(18)], [4, 0, 0, 7 + 86, 4, 0, 0, 0], 'MSG_ERROR_EXIT 4');
+});
+
+t.test('reverse lookup', async (t) => {
+  const dir = t.testdir({});
+  let r = await open(t, `[m]\npath=${dir}\n`, { reverse: async () => 'client.example' });
+  r.sock.write('@RSYNCD: 32.0 md5\n\n');
+  await r.closed;
+  t.equal(r.logs[0], 'connect from client.example (127.0.0.1)', 'reverse lookup = yes is the default');
+  r = await open(t, `[m]\npath=${dir}\nhosts allow = *.example\n`, { reverse: async () => { throw new Error('NXDOMAIN'); } });
+  r.sock.write('@RSYNCD: 32.0 md5\nm\n');
+  await r.closed;
+  t.equal(r.logs[0], 'connect from UNKNOWN (127.0.0.1)');
+  t.match(r.got().toString(), /@ERROR: access denied to m from UNKNOWN \(127\.0\.0\.1\)/);
+  r = await open(t, `reverse lookup = no\n[m]\npath=${dir}\nreverse lookup = yes\nhosts allow = *.example\n`, { reverse: async () => 'c.example' });
+  r.sock.write('@RSYNCD: 32.0 md5\nm\n\0\0');
+  await r.closed;
+  t.equal(r.logs[0], 'connect from UNDETERMINED (127.0.0.1)', 'off globally');
+  t.match(r.logs.join('\n'), /rsync allowed access on module m from c\.example/, 'on for the module: looked up then');
 });
