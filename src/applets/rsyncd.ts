@@ -10,7 +10,7 @@
 // svlogd) where rsync would use syslog.
 // compat: the configuration is parsed whole at start and on SIGHUP; a malformed
 // file refuses to start (rsync re-reads it at each connection and fails those).
-import { closeSync, fstatSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { lookup, reverse } from 'node:dns/promises';
 import arg from 'arg';
@@ -19,6 +19,7 @@ import { Fatal, UsageError } from '../lib/die.js';
 import { spawnApplet } from '../lib/self-exec.js';
 import { normalizeAddr } from '../rsync/access.js';
 import { ConfigError, loadConfig, parseDparam, type DaemonConfig } from '../rsync/config.js';
+import { claimConnection } from '../rsync/connlimit.js';
 import { DaemonLog } from '../rsync/daemon-log.js';
 import { serveConnection, type TransferEngine } from '../rsync/daemon.js';
 import { startListener } from '../rsync/listener.js';
@@ -174,13 +175,23 @@ async function listen(o: Options, config: DaemonConfig, log: DaemonLog, io: Io):
   const port = o.port ?? (config.global.port || RSYNC_PORT);
   const address = o.address ?? config.global.address;
   const pidFile = config.global.pidFile;
+  // clientserver.c create_pid_file: the pid file is write-locked on bytes 0-3 for the
+  // daemon's lifetime (our OFD lock conflicts with rsync's), so a second daemon on the
+  // same pid file refuses to start.
+  let pidFd: number | undefined;
   if (pidFile) {
+    const c = claimConnection(pidFile, 1, 0o644);
+    if (!c.ok) {
+      const why = c.full ? 'Resource temporarily unavailable' : c.code;
+      log.log(`failed to lock pid file ${pidFile}: ${why}`);
+      throw new Fatal(`failed to lock pid file ${pidFile}: ${why}`, 11);
+    }
+    pidFd = c.fd!;
     try {
-      const fd = openSync(pidFile, 'w', 0o644);
-      writeFileSync(fd, `${process.pid}\n`);
-      closeSync(fd);
+      ftruncateSync(pidFd, 0);
+      writeSync(pidFd, `${process.pid}\n`, 0);
     } catch (err) {
-      throw new Fatal(`failed to create pid file ${pidFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 11);
+      throw new Fatal(`failed to write pid file ${pidFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 11);
     }
   }
   let l;
@@ -204,7 +215,7 @@ async function listen(o: Options, config: DaemonConfig, log: DaemonLog, io: Io):
     const e = err as NodeJS.ErrnoException;
     log.log(`bind() failed: ${e.code ?? e.message}`);
     log.log(`unable to bind any inbound sockets on port ${port}`);
-    if (pidFile) try { unlinkSync(pidFile); } catch { /* gone */ }
+    removePid(pidFile, pidFd);
     throw new Fatal(`unable to bind port ${port}: ${e.code ?? e.message}`, RERR_SOCKETIO);
   }
   const onTerm = (): void => l.shutdown();
@@ -218,8 +229,14 @@ async function listen(o: Options, config: DaemonConfig, log: DaemonLog, io: Io):
   process.off('SIGHUP', onHup);
   log.log('rsyncd exiting');
   log.close();
-  if (pidFile) try { unlinkSync(pidFile); } catch { /* gone */ }
+  removePid(pidFile, pidFd);
   return 0;
+}
+
+function removePid(path: string, fd: number | undefined): void {
+  if (fd === undefined) return;
+  try { unlinkSync(path); } catch { /* gone */ }
+  closeSync(fd);
 }
 
 /** What a per-connection child needs from our command line (the config comes on fd 3). */

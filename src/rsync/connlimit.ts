@@ -28,11 +28,11 @@ for my $i (0 .. $n - 1) { my $fl = pack('ssx4qqix4', 1, 0, $i * 4, 4, 0); if (fc
 exit 1;`;
 
 /** connection.c claim_connection. max 0 = unlimited; a negative max refuses every connection. */
-export function claimConnection(lockFile: string, max: number): ClaimResult {
+export function claimConnection(lockFile: string, max: number, mode = 0o600): ClaimResult {
   if (max === 0) return { ok: true, fd: undefined, slot: -1 };
   let fd: number;
   try {
-    fd = openSync(lockFile, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    fd = openSync(lockFile, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, mode);
   } catch (err) {
     return { ok: false, full: false, code: (err as NodeJS.ErrnoException).code ?? 'EIO' };
   }

@@ -147,6 +147,12 @@ t.test('SIGHUP re-reads the config for new connections; SIGTERM drains and exits
   const d = start(t, rsyncd, [`--port=${port}`, `--config=${conf}`], { detached: true });
   await waitFor('listening', () => canConnect(port), 30_000, 50);
   t.equal(readFileSync(pid, 'utf8'), `${d.child.pid}\n`, 'pid file');
+  // stdin must not be a socket (Node's pipes are socketpairs): that would be inetd mode.
+  const second = runSync(rsyncd, [`--port=${await freePort()}`, `--config=${conf}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.equal(second.status, 11, 'a second daemon on the same pid file refuses to start');
+  t.match(second.stderr, `failed to lock pid file ${pid}: Resource temporarily unavailable`);
+  const real = runSync('/usr/bin/rsync', ['--daemon', '--no-detach', `--port=${await freePort()}`, `--config=${conf}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.equal(real.status, 11, 'so does rsync --daemon: the lock is the one rsync takes');
 
   writeFileSync(conf, `${readFileSync(conf, 'utf8')}\n[added]\n  path = ${dir}/pub\n  comment = after HUP\n`);
   t.notMatch((await client([url(port)])).out, /added/, 'not before the HUP');
