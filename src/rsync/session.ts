@@ -47,6 +47,8 @@ export interface Session {
   compat: number;
   seed: number;
   csum: Checksums;
+  /** The matcher's read window, reused from file to file. */
+  scratch: { buf?: Uint8Array };
   /** "rsync: [sender] TEXT\n" as MSG_ERROR_XFER (rsync's rsyserr/FERROR_XFER). */
   xferError(text: string): void;
   /** Plain text to the client's stdout (FINFO). */
@@ -160,7 +162,7 @@ export async function serve(p: ServerParams): Promise<number> {
     }
     const csum = await makeChecksums(csumName as never, seed, (compat & CF_CHKSUM_SEED_FIX) !== 0);
     const s: Session = {
-      p, r, w, protocol, compat, seed, csum,
+      p, r, w, protocol, compat, seed, csum, scratch: {},
       xferError: (text) => w.msg(MSG_ERROR_XFER, `rsync: [sender] ${text}\n`),
       info: (text) => w.msg(MSG_INFO, `${text}\n`),
       warning: (text) => w.msg(MSG_WARNING, `${text}\n`),
