@@ -116,7 +116,9 @@ export async function serve(p: ServerParams): Promise<number> {
       const wantCsumList = !o.checksumChoice;
       const wantCompressList = o.compress && !o.compressChoice;
       if (wantCsumList) w.out.vstring(CHECKSUM_OFFER.join(' '));
-      if (wantCompressList) w.out.vstring('zlibx zlib none');
+      // compat: compression is not implemented yet; the offer is "none", which a client
+      // asking for -z refuses with its own "Failed to negotiate a compress choice" (exit 4).
+      if (wantCompressList) w.out.vstring('none');
       w.flush();
       if (wantCsumList) {
         const list = await r.vstring(1024);
@@ -146,8 +148,8 @@ export async function serve(p: ServerParams): Promise<number> {
     if (p.module.timeout > 0 && protocol >= 31) w.msgInt(MSG_IO_TIMEOUT, p.module.timeout);
 
     if (p.failure) return await fail({ w, protocol }, p.failure.lines, p.failure.code);
-    if (o.compress) {
-      return await fail({ w, protocol }, ['rsync: The server does not support --compress (-z)'], RERR_UNSUPPORTED);
+    if (o.compress && o.compressChoice !== 'none') {
+      return await fail({ w, protocol }, [`rsync: The server does not support --compress (-z)${o.compressChoice ? ` with ${o.compressChoice}` : ''}`], RERR_UNSUPPORTED);
     }
     if (!o.sender) {
       if (p.module.readOnly) return await fail({ w, protocol }, ['ERROR: module is read only', 'rsync error: syntax or usage error (code 1) at main.c(1185) [Receiver=3.5.0]'], RERR_SYNTAX);
