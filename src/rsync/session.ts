@@ -71,9 +71,9 @@ function compatFlags(letters: string): number {
 }
 
 /** Send error lines and the exit code as rsync does after setup; returns the code. */
-async function fail(s: Pick<Session, 'w' | 'protocol'>, lines: string[], code: number): Promise<number> {
+async function fail(s: Pick<Session, 'w' | 'protocol'>, lines: string[], code: number, exitMessage = true): Promise<number> {
   for (const l of lines) s.w.msg(MSG_ERROR, l.endsWith('\n') ? l : `${l}\n`);
-  if (s.protocol >= 31) s.w.msgInt(MSG_ERROR_EXIT, code);
+  if (s.protocol >= 31 && exitMessage) s.w.msgInt(MSG_ERROR_EXIT, code);
   await s.w.drain();
   return code;
 }
@@ -147,7 +147,7 @@ export async function serve(p: ServerParams): Promise<number> {
     r.mux = true;
     if (p.module.timeout > 0 && protocol >= 31) w.msgInt(MSG_IO_TIMEOUT, p.module.timeout);
 
-    if (p.failure) return await fail({ w, protocol }, p.failure.lines, p.failure.code);
+    if (p.failure) return await fail({ w, protocol }, p.failure.lines, p.failure.code, p.failure.exitMessage ?? true);
     if (o.compress && o.compressChoice !== 'none') {
       return await fail({ w, protocol }, [`rsync: The server does not support --compress (-z)${o.compressChoice ? ` with ${o.compressChoice}` : ''}`], RERR_UNSUPPORTED);
     }
