@@ -134,3 +134,32 @@ export function treeDiff(a: string, b: string, opts: { owners: boolean; times: b
 export function linkGroup(root: string, names: string[]): number {
   return new Set(names.map((n) => lstatSync(join(root, n)).ino)).size;
 }
+
+/** A config text for both daemons: `modules` maps names to paths; `extra` lines go into each module. */
+export function daemonConfig(port: number, modules: Record<string, string>, extra: Record<string, string> = {}): string {
+  let text = `use chroot = no\nreverse lookup = no\nport = ${port}\naddress = 127.0.0.1\n`;
+  for (const [name, path] of Object.entries(modules)) {
+    text += `[${name}]\npath = ${path}\nread only = yes\n${isRoot ? 'uid = root\ngid = root\n' : ''}${extra[name] ?? ''}`;
+  }
+  return text;
+}
+
+/** Start our rsyncd (standalone, from the single executable) and the real daemon with the same modules. */
+export async function startBothDaemons(t: Teardown, dir: string, rsyncPath: string, modules: Record<string, string>, extra: Record<string, string> = {}): Promise<{ ours: RealDaemon; real: RealDaemon }> {
+  const up = (port: number) => waitFor(`daemon on ${port}`, () => new Promise<boolean>((res) => {
+    const s = connect(port, '127.0.0.1', () => { s.destroy(); res(true); });
+    s.on('error', () => res(false));
+  }), 30_000);
+  const realPort = await freePort();
+  writeFileSync(join(dir, 'real.conf'), daemonConfig(realPort, modules, extra));
+  start(t, rsyncPath, ['--daemon', '--no-detach', `--config=${join(dir, 'real.conf')}`, `--log-file=${join(dir, 'real.log')}`]);
+  const oursPort = await freePort();
+  writeFileSync(join(dir, 'ours.conf'), daemonConfig(oursPort, modules, extra));
+  const exe = join(dir, 'rsyncd');
+  symlinkSync(DIST_SEA, exe);
+  start(t, exe, ['--daemon', '--no-detach', `--config=${join(dir, 'ours.conf')}`]);
+  await up(realPort);
+  await up(oursPort);
+  const mk = (port: number): RealDaemon => ({ port, url: (path) => `rsync://127.0.0.1:${port}/${path}` });
+  return { ours: mk(oursPort), real: mk(realPort) };
+}
