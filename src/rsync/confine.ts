@@ -44,10 +44,17 @@ export class ConfineError extends Error {
  * Throws ConfineError naming the failing prefix as rsync's change_dir message does.
  */
 export function resolveConfined(root: string, rel: string): BigIntStats {
-  const parts = rel.split('/').filter((c) => c !== '');
+  const slash = rel.replace(/\/+$/, '').lastIndexOf('/');
+  if (slash > 0) confineDirs(root, rel.slice(0, slash));
+  return lstatSync(fsPath(root, rel), { bigint: true });
+}
+
+/** Check that every component of the directory path `dir` is a real directory, not a symlink. */
+export function confineDirs(root: string, dir: string): void {
   let at = '';
-  for (let i = 0; i < parts.length - 1; i++) {
-    at = at ? `${at}/${parts[i]}` : parts[i]!;
+  for (const part of dir.split('/')) {
+    if (part === '') continue;
+    at = at ? `${at}/${part}` : part;
     let st: BigIntStats;
     try {
       st = lstatSync(fsPath(root, at), { bigint: true });
@@ -58,5 +65,4 @@ export function resolveConfined(root: string, rel: string): BigIntStats {
     if (st.isSymbolicLink()) throw new ConfineError(at, 'ELOOP', 40, 'Too many levels of symbolic links');
     if (!st.isDirectory()) throw new ConfineError(at, 'ENOTDIR', 20, 'Not a directory');
   }
-  return lstatSync(fsPath(root, rel), { bigint: true });
 }

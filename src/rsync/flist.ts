@@ -11,7 +11,7 @@
 import { lstatSync, readdirSync, accessSync, readlinkSync, constants, type BigIntStats } from 'node:fs';
 import type { ServerOptions } from './options.js';
 import type { FilterList } from './filter.js';
-import { sanitizePath, fsPath, resolveConfined, ConfineError } from './confine.js';
+import { sanitizePath, fsPath, resolveConfined, confineDirs, ConfineError } from './confine.js';
 import { sysText } from './strerror.js';
 import { tweakMode, type ChmodSpec } from './chmod.js';
 import {
@@ -75,8 +75,9 @@ class Builder {
     let mode = Number(st.mode);
     const type = mode & S_IFMT;
     let link: string | undefined;
-    if (type === S_IFLNK) {
-      if (!o.links) return undefined;
+    // flist.c: make_file — every type is listed; without -l/-D the receiver skips what it
+    // cannot keep ("skipping non-regular file"), so the sender sends them regardless.
+    if (type === S_IFLNK && o.links) {
       try {
         link = readlinkSync(fsPath(c.root, src), { encoding: 'latin1' });
       } catch (e) {
@@ -85,11 +86,7 @@ class Builder {
         return undefined;
       }
       if (c.mungeSymlinks && link.length > SYMLINK_PREFIX.length && link.startsWith(SYMLINK_PREFIX)) link = link.slice(SYMLINK_PREFIX.length);
-    } else if (type === S_IFCHR || type === S_IFBLK) {
-      if (!o.devices) return undefined;
-    } else if (type === S_IFIFO || type === S_IFSOCK) {
-      if (!o.specials) return undefined;
-    } else if (type !== S_IFREG && type !== S_IFDIR) {
+    } else if (type !== S_IFLNK && type !== S_IFCHR && type !== S_IFBLK && type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFREG && type !== S_IFDIR) {
       return undefined;
     }
     if (c.ignoreNonreadable && type !== S_IFLNK) {
@@ -240,7 +237,7 @@ class Builder {
     const src = fn === '.' ? dir : dir ? `${dir}/${fn}` : fn;
     let st: BigIntStats;
     try {
-      if (dir) resolveConfined(c.root, `${dir}/x`);
+      if (dir) confineDirs(c.root, dir);
     } catch (e) {
       this.ioError |= IOERR_GENERAL;
       c.error(`change_dir ${this.quoted(dir)} failed: ${sysText((e as NodeJS.ErrnoException).code)}`);

@@ -29,6 +29,7 @@ export class ConnectionClosed extends ProtocolError {
 const HIGH_WATER = 16 * 1024 * 1024;
 /** io.c: IO_BUFFER_SIZE — the largest MSG_DATA frame we write, as rsync does. */
 const FRAME = 32 * 1024;
+const QUEUE_MAX = 4 * 1024 * 1024;
 
 export class Reader {
   private buf: Uint8Array = new Uint8Array(256 * 1024);
@@ -331,13 +332,34 @@ export class Writer {
     this.msg(code, b);
   }
 
+  /**
+   * A literal token (int32 length + the bytes) as one MSG_DATA frame of its own, with a
+   * single copy of the data (the hot path of a full transfer).
+   */
+  literal(data: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (!this.mux) {
+      this.out.int32(n);
+      this.out.bytes(data.subarray(start, end));
+      return;
+    }
+    this.flush();
+    const b = Buffer.allocUnsafe(8 + n);
+    muxHeader(MSG_DATA, 4 + n, b, 0);
+    b.writeInt32LE(n, 4);
+    b.set(data.subarray(start, end), 8);
+    this.send(b);
+  }
+
   writeNdx(ndx: number): void {
     writeNdx(this.out, this.ndx, ndx);
   }
 
   private send(b: Buffer): void {
     this.total += b.length;
-    if (!this.output.write(b) && !this.waiting) {
+    // Keep a few MiB queued before waiting: 'drain' fires only when the queue is empty,
+    // so waiting at the stream's small high-water mark would stall the pipeline.
+    if (!this.output.write(b) && this.output.writableLength > QUEUE_MAX && !this.waiting) {
       this.waiting = new Promise<void>((res) => {
         const done = (): void => {
           this.output.off('drain', done);

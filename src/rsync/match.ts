@@ -76,12 +76,15 @@ const READ_MAX = 1024 * 1024;
 export async function matchFile(
   readAt: ReadAt, size: number, sigs: Signatures, strong: (b: Uint8Array) => Uint8Array,
   sink: TokenSink, onData: (b: Uint8Array) => void, pace: () => Promise<void> = async () => {},
+  scratch: { buf?: Uint8Array } = {},
 ): Promise<MatchResult> {
   const blength = sigs.blength;
   const res: MatchResult = { read: 0, literalBytes: 0, matchedBytes: 0, short: false };
-  const bufSize = Math.max(WINDOW, 2 * (blength + CHUNK_SIZE) + 1);
-  const buf = new Uint8Array(bufSize);
-  const i8 = new Int8Array(buf.buffer);
+  // A window no larger than the file; the caller's scratch buffer is reused across files.
+  const bufSize = Math.min(Math.max(WINDOW, 2 * (blength + CHUNK_SIZE) + 1), Math.max(size, 1));
+  if (!scratch.buf || scratch.buf.length < bufSize) scratch.buf = new Uint8Array(Math.max(bufSize, Math.min(WINDOW, 2 * (scratch.buf?.length ?? 0))));
+  const buf = scratch.buf;
+  const i8 = new Int8Array(buf.buffer, buf.byteOffset, buf.length);
   let bufStart = 0; // file offset of buf[0]
   let bufEnd = 0; // file offset just past the valid bytes
   let hashedTo = 0; // file offset up to which onData has seen the bytes

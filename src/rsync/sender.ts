@@ -324,8 +324,7 @@ async function sendFile(
       size, sigs, (b) => s.csum.block(b),
       {
         literal(data, start, end) {
-          out.int32(end - start);
-          out.bytes(data.subarray(start, end));
+          w.literal(data, start, end);
         },
         block(i) {
           out.int32(-(i + 1));
@@ -333,6 +332,7 @@ async function sendFile(
       },
       (b) => hasher.update(b),
       () => w.maybeFlush(),
+      s.scratch,
     );
     out.int32(0);
     const digest = hasher.digest();

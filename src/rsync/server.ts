@@ -76,8 +76,10 @@ export interface ServerParams {
    * An error to report after setup instead of transferring (refused option, parse
    * error): the full text lines (e.g. "rsync: The server is configured to refuse
    * --checksum (-c)\n") and the exit code to send (MSG_ERROR_EXIT at 31+).
+   * `exitMessage: false` sends no MSG_ERROR_EXIT, as rsync 3.5.0's daemon does for a
+   * refused option (the client then reports the closed connection: exit 10 or 12).
    */
-  failure?: { lines: string[]; code: number };
+  failure?: { lines: string[]; code: number; exitMessage?: boolean };
   /** For tests: a fixed checksum seed instead of time ^ pid. */
   seed?: number;
 }

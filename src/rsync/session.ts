@@ -47,6 +47,8 @@ export interface Session {
   compat: number;
   seed: number;
   csum: Checksums;
+  /** The matcher's read window, reused from file to file. */
+  scratch: { buf?: Uint8Array };
   /** "rsync: [sender] TEXT\n" as MSG_ERROR_XFER (rsync's rsyserr/FERROR_XFER). */
   xferError(text: string): void;
   /** Plain text to the client's stdout (FINFO). */
@@ -69,9 +71,9 @@ function compatFlags(letters: string): number {
 }
 
 /** Send error lines and the exit code as rsync does after setup; returns the code. */
-async function fail(s: Pick<Session, 'w' | 'protocol'>, lines: string[], code: number): Promise<number> {
+async function fail(s: Pick<Session, 'w' | 'protocol'>, lines: string[], code: number, exitMessage = true): Promise<number> {
   for (const l of lines) s.w.msg(MSG_ERROR, l.endsWith('\n') ? l : `${l}\n`);
-  if (s.protocol >= 31) s.w.msgInt(MSG_ERROR_EXIT, code);
+  if (s.protocol >= 31 && exitMessage) s.w.msgInt(MSG_ERROR_EXIT, code);
   await s.w.drain();
   return code;
 }
@@ -114,7 +116,9 @@ export async function serve(p: ServerParams): Promise<number> {
       const wantCsumList = !o.checksumChoice;
       const wantCompressList = o.compress && !o.compressChoice;
       if (wantCsumList) w.out.vstring(CHECKSUM_OFFER.join(' '));
-      if (wantCompressList) w.out.vstring('zlibx zlib none');
+      // compat: compression is not implemented yet; the offer is "none", which a client
+      // asking for -z refuses with its own "Failed to negotiate a compress choice" (exit 4).
+      if (wantCompressList) w.out.vstring('none');
       w.flush();
       if (wantCsumList) {
         const list = await r.vstring(1024);
@@ -143,9 +147,9 @@ export async function serve(p: ServerParams): Promise<number> {
     r.mux = true;
     if (p.module.timeout > 0 && protocol >= 31) w.msgInt(MSG_IO_TIMEOUT, p.module.timeout);
 
-    if (p.failure) return await fail({ w, protocol }, p.failure.lines, p.failure.code);
-    if (o.compress) {
-      return await fail({ w, protocol }, ['rsync: The server does not support --compress (-z)'], RERR_UNSUPPORTED);
+    if (p.failure) return await fail({ w, protocol }, p.failure.lines, p.failure.code, p.failure.exitMessage ?? true);
+    if (o.compress && o.compressChoice !== 'none') {
+      return await fail({ w, protocol }, [`rsync: The server does not support --compress (-z)${o.compressChoice ? ` with ${o.compressChoice}` : ''}`], RERR_UNSUPPORTED);
     }
     if (!o.sender) {
       if (p.module.readOnly) return await fail({ w, protocol }, ['ERROR: module is read only', 'rsync error: syntax or usage error (code 1) at main.c(1185) [Receiver=3.5.0]'], RERR_SYNTAX);
@@ -160,7 +164,7 @@ export async function serve(p: ServerParams): Promise<number> {
     }
     const csum = await makeChecksums(csumName as never, seed, (compat & CF_CHKSUM_SEED_FIX) !== 0);
     const s: Session = {
-      p, r, w, protocol, compat, seed, csum,
+      p, r, w, protocol, compat, seed, csum, scratch: {},
       xferError: (text) => w.msg(MSG_ERROR_XFER, `rsync: [sender] ${text}\n`),
       info: (text) => w.msg(MSG_INFO, `${text}\n`),
       warning: (text) => w.msg(MSG_WARNING, `${text}\n`),
