@@ -129,7 +129,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const log = new DaemonLog(o.logFile ?? (config.defaults.logFile || undefined), io.stderr);
   if (log.openError) io.stderr.write(`rsyncd: warning: ${log.openError}\n`);
-  if (!child) for (const w of config.warnings) log.log(w.text);
+  if (!child) {
+    for (const w of config.warnings) log.log(w.text);
+    // Global settings we parse but cannot honour in Node (no chroot; ids are per module here).
+    for (const [name, v] of [['daemon chroot', config.global.daemonChroot], ['daemon uid', config.global.daemonUid], ['daemon gid', config.global.daemonGid], ['socket options', config.global.socketOptions]] as const) {
+      if (v) log.log(`warning: "${name}" is not supported by this daemon and is ignored`);
+    }
+  }
 
   if (isSocket(0)) return serveStdin(config, log, io);
   return listen(o, config, log, io);
