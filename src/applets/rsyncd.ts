@@ -10,7 +10,7 @@
 // svlogd) where rsync would use syslog.
 // compat: the configuration is parsed whole at start and on SIGHUP; a malformed
 // file refuses to start (rsync re-reads it at each connection and fails those).
-import { closeSync, fstatSync, ftruncateSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { lookup, reverse } from 'node:dns/promises';
 import arg from 'arg';
@@ -22,7 +22,7 @@ import { ConfigError, loadConfig, parseDparam, type DaemonConfig } from '../rsyn
 import { claimConnection } from '../rsync/connlimit.js';
 import { DaemonLog } from '../rsync/daemon-log.js';
 import { serveConnection, type TransferEngine } from '../rsync/daemon.js';
-import { startListener } from '../rsync/listener.js';
+import { startListener, type ConnMessage, type ReadyMessage } from '../rsync/listener.js';
 
 export const usage = '[--daemon] [--no-detach] [--config=FILE] [--port=PORT] [--address=ADDR] [--log-file=FILE] [--dparam=NAME=VALUE] [-v]';
 export const help = `An rsync daemon that stock rsync 3.x clients pull from and push to. Serves one
@@ -38,7 +38,7 @@ export const exitCodes = { usage: 1, fatal: 1 };
 const DEFAULT_CONFIG = '/etc/rsyncd.conf';
 const RSYNC_PORT = 873;
 const RERR_SOCKETIO = 10;
-/** Set by our listener in a per-connection child: the parsed config arrives as JSON on fd 3. */
+/** Set by our listener in a connection process: the socket and the config arrive over IPC. */
 const CHILD_ENV = 'SVBOX_RSYNCD_CHILD';
 const VERSION = 'svbox rsyncd (protocol 32)';
 
@@ -116,33 +116,43 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return remoteShell(argv.slice(argv.indexOf('--server')), process.stdin, process.stdout, io.env, { info: () => {}, error: (l) => io.stderr.write(`rsyncd: ${l}\n`) });
   }
   const o = parseArgs(argv);
-  const child = io.env[CHILD_ENV] === '1';
-  let config: DaemonConfig;
-  if (child) {
-    try {
-      config = JSON.parse(readFileSync(3, 'utf8')) as DaemonConfig;
-    } catch (err) {
-      throw new Fatal(`unable to read the configuration from the listener: ${(err as Error).message}`, 1);
-    }
-  } else {
-    config = readConfig(o);
-  }
+  if (io.env[CHILD_ENV] === '1') return serveFromListener(o, io);
+  const config = readConfig(o);
   const log = new DaemonLog(o.logFile ?? (config.defaults.logFile || undefined), io.stderr);
   if (log.openError) io.stderr.write(`rsyncd: warning: ${log.openError}\n`);
-  if (!child) {
-    for (const w of config.warnings) log.log(w.text);
-    // Global settings we parse but cannot honour in Node (no chroot; ids are per module here).
-    for (const [name, v] of [['daemon chroot', config.global.daemonChroot], ['daemon uid', config.global.daemonUid], ['daemon gid', config.global.daemonGid], ['socket options', config.global.socketOptions]] as const) {
-      if (v) log.log(`warning: "${name}" is not supported by this daemon and is ignored`);
-    }
+  for (const w of config.warnings) log.log(w.text);
+  // Global settings we parse but cannot honour in Node (no chroot; ids are per module here).
+  for (const [name, v] of [['daemon chroot', config.global.daemonChroot], ['daemon uid', config.global.daemonUid], ['daemon gid', config.global.daemonGid], ['socket options', config.global.socketOptions]] as const) {
+    if (v) log.log(`warning: "${name}" is not supported by this daemon and is ignored`);
   }
-
-  if (isSocket(0)) return serveStdin(config, log, io);
+  if (isSocket(0)) return serveSocket(new Socket({ fd: 0, readable: true, writable: true }), config, log, io);
   return listen(o, config, log, io);
 }
 
-async function serveStdin(config: DaemonConfig, log: DaemonLog, io: Io): Promise<number> {
-  const sock = new Socket({ fd: 0, readable: true, writable: true });
+/**
+ * A connection process started ahead of need by our listener: load the engine while
+ * idle, say ready, then serve the one socket the listener hands over with the
+ * configuration of that moment (listener.ts).
+ */
+async function serveFromListener(o: Options, io: Io): Promise<number> {
+  if (!process.send) throw new Fatal('started as a connection process without an IPC channel', 1);
+  const got = new Promise<{ msg: ConnMessage; sock: Socket | undefined }>((res) => {
+    process.once('message', (msg: ConnMessage, sock: Socket | undefined) => res({ msg, sock }));
+  });
+  process.once('disconnect', () => process.exit(0)); // the listener went away before giving us work
+  await import('../rsync/daemon-engine.js');
+  const ready: ReadyMessage = { type: 'ready' };
+  process.send(ready);
+  const { msg, sock } = await got;
+  process.removeAllListeners('disconnect');
+  process.disconnect?.();
+  if (msg?.type !== 'conn' || !sock) throw new Fatal('the listener sent no connection', 1);
+  const config = msg.config;
+  const log = new DaemonLog(o.logFile ?? (config.defaults.logFile || undefined), io.stderr);
+  return serveSocket(sock, config, log, io);
+}
+
+async function serveSocket(sock: Socket, config: DaemonConfig, log: DaemonLog, io: Io): Promise<number> {
   sock.on('error', () => {});
   // getpeername on our socket, like rsync's client_addr; tcpsvd's TCPREMOTEIP if that fails.
   const addr = normalizeAddr(sock.remoteAddress ?? io.env.TCPREMOTEIP ?? '0.0.0.0');
@@ -213,7 +223,7 @@ async function listen(o: Options, config: DaemonConfig, log: DaemonLog, io: Io):
           throw err instanceof ConfigError ? new Error(err.message) : err;
         }
       },
-      spawnChild: (stdio) => spawnApplet('rsyncd', childArgs(o), { stdio, env: { ...io.env, [CHILD_ENV]: '1' } }),
+      spawnChild: () => spawnApplet('rsyncd', childArgs(o), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...io.env, [CHILD_ENV]: '1' } }),
       log: (x) => log.log(x),
       onListening: (p) => log.log(`rsyncd version ${VERSION} starting, listening on port ${p}`),
     });
@@ -245,7 +255,7 @@ function removePid(path: string, fd: number | undefined): void {
   closeSync(fd);
 }
 
-/** What a per-connection child needs from our command line (the config comes on fd 3). */
+/** What a connection process needs from our command line (the config comes with the socket). */
 function childArgs(o: Options): string[] {
   const a = [`--config=${o.config}`];
   if (o.logFile) a.push(`--log-file=${o.logFile}`);
