@@ -29,7 +29,8 @@ export const help = `An rsync daemon that stock rsync 3.x clients pull from and 
 connection on standard input when it is a socket (tcpsvd, inetd), otherwise
 listens on PORT (default 873) and serves each connection in its own process.
 Configuration: FILE (default /etc/rsyncd.conf), rsyncd.conf(5) format.
-SIGTERM: stop accepting, let connections finish (10 s), exit. SIGHUP: re-read FILE.
+SIGTERM: stop accepting, let connections finish (10 s), exit. SIGHUP: re-read
+FILE for new connections and reopen the log file.
 
 Exit codes: 0 ok; 1 usage or configuration error; 10 cannot listen; otherwise
 rsync's exit values for the one connection served.`;
@@ -235,7 +236,10 @@ async function listen(o: Options, config: DaemonConfig, log: DaemonLog, io: Io):
     throw new Fatal(`unable to bind port ${port}: ${e.code ?? e.message}`, RERR_SOCKETIO);
   }
   const onTerm = (): void => l.shutdown();
-  const onHup = (): void => l.reload();
+  const onHup = (): void => {
+    log.reopen();
+    l.reload();
+  };
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
   process.on('SIGHUP', onHup);

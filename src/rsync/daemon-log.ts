@@ -22,16 +22,26 @@ export function logLine(text: string, pid: number, d: Date): string {
 export class DaemonLog {
   private fd: number | undefined;
   /** Why the log file could not be opened, when it could not. */
-  readonly openError: string | undefined;
+  openError: string | undefined;
 
   constructor(readonly path: string | undefined, private readonly fallback: LineSink, private readonly pid = process.pid, private readonly now: () => Date = () => new Date()) {
-    if (path) {
-      try {
-        this.fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
-      } catch (err) {
-        this.openError = `failed to open log-file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
-      }
+    this.open();
+  }
+
+  private open(): void {
+    this.openError = undefined;
+    if (!this.path) return;
+    try {
+      this.fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
+    } catch (err) {
+      this.openError = `failed to open log-file ${this.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
     }
+  }
+
+  /** Close and open the file again (after a rotation: SIGHUP). */
+  reopen(): void {
+    this.close();
+    this.open();
   }
 
   log(text: string): void {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonLog, formatLog, logLine } from '../../src/rsync/daemon-log.js';
 
@@ -10,9 +10,13 @@ t.test('rsync log lines', async (t) => {
   const lines: string[] = [];
   const log = new DaemonLog(join(dir, 'log'), { write: (s) => { lines.push(String(s)); } }, 7, () => d);
   log.log('one');
+  renameSync(join(dir, 'log'), join(dir, 'log.1'));
   log.log('two');
+  log.reopen();
+  log.log('three');
   log.close();
-  t.equal(readFileSync(join(dir, 'log'), 'utf8'), '2026/01/02 03:04:05 [7] one\n2026/01/02 03:04:05 [7] two\n');
+  t.equal(readFileSync(join(dir, 'log.1'), 'utf8'), '2026/01/02 03:04:05 [7] one\n2026/01/02 03:04:05 [7] two\n');
+  t.equal(readFileSync(join(dir, 'log'), 'utf8'), '2026/01/02 03:04:05 [7] three\n', 'reopen after a rotation');
   t.same(lines, []);
   const bad = new DaemonLog(join(dir, 'no', 'such', 'log'), { write: (s) => { lines.push(String(s)); } }, 7, () => d);
   t.match(bad.openError, /failed to open log-file .*: ENOENT/);
