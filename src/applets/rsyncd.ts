@@ -32,7 +32,8 @@ Configuration: FILE (default /etc/rsyncd.conf), rsyncd.conf(5) format.
 SIGTERM: stop accepting, let connections finish (10 s), exit. SIGHUP: re-read
 FILE for new connections and reopen the log file.
 
-Exit codes: 0 ok; 1 usage or configuration error; 10 cannot listen; otherwise
+Exit codes: 0 ok; 1 usage or configuration error; 10 cannot listen; 11 pid file
+locked by another daemon; otherwise
 rsync's exit values for the one connection served.`;
 export const exitCodes = { usage: 1, fatal: 1 };
 
@@ -41,7 +42,7 @@ const RSYNC_PORT = 873;
 const RERR_SOCKETIO = 10;
 /** Set by our listener in a connection process: the socket and the config arrive over IPC. */
 const CHILD_ENV = 'SVBOX_RSYNCD_CHILD';
-const VERSION = 'svbox rsyncd (protocol 32)';
+const VERSION = 'svbox (protocol 32)';
 
 interface Options {
   config: string;
