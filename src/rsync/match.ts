@@ -41,16 +41,14 @@ export interface MatchResult {
   short: boolean;
 }
 
-/** checksum.c: get_checksum1 over i8[start, end): leaves the full s1, s2 in out[0], out[1]. */
+/**
+ * checksum.c: get_checksum1 over i8[start, end): leaves the full s1, s2 in out[0], out[1].
+ * The plain loop: measured faster in V8 than unrolled or word-at-a-time variants.
+ */
 export function rollingParts(i8: Int8Array, start: number, end: number, out: Int32Array): void {
   let s1 = 0;
   let s2 = 0;
-  let i = start;
-  for (; i + 4 <= end; i += 4) {
-    s2 = (s2 + 4 * (s1 + i8[i]!) + 3 * i8[i + 1]! + 2 * i8[i + 2]! + i8[i + 3]!) | 0;
-    s1 = (s1 + i8[i]! + i8[i + 1]! + i8[i + 2]! + i8[i + 3]!) | 0;
-  }
-  for (; i < end; i++) {
+  for (let i = start; i < end; i++) {
     s1 = (s1 + i8[i]!) | 0;
     s2 = (s2 + s1) | 0;
   }
@@ -180,7 +178,7 @@ export async function matchFile(
       for (; i >= 0; i = next[i]!) {
         if (sum1[i] !== sum || blockLen(i) !== l) continue;
         if (!digest) {
-          await fill(lastMatch, offset + l);
+          if (offset + l > bufEnd) await fill(lastMatch, offset + l);
           digest = strong(buf.subarray(offset - bufStart, offset - bufStart + l));
         }
         let same = true;
@@ -211,7 +209,7 @@ export async function matchFile(
         wantI = hit + 1;
         if (offset >= end) break;
         k = Math.min(blength, size - offset);
-        await fill(lastMatch, offset + k + 1);
+        if (offset + k + 1 > bufEnd) await fill(lastMatch, offset + k + 1);
         rollingParts(i8, offset - bufStart, offset - bufStart + k, parts);
         s1 = parts[0]!;
         s2 = parts[1]!;

@@ -5,7 +5,7 @@
 // is sent end as they do against the real daemon.
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, readdirSync, statSync, truncateSync, existsSync, symlinkSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readdirSync, statSync, truncateSync, existsSync, symlinkSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
@@ -132,4 +132,29 @@ t.test('a file truncated while it is sent', peerOpts('rsync'), async (t) => {
   t.equal(ours.code, theirs.code, `client exit code as against the real daemon (${theirs.code})`);
   t.match(ours.stderr, /rsync: \[sender\] read errors mapping "trunc\.bin" \(in mod\): No data available \(61\)/);
   t.equal(ours.size, theirs.size, 'the redo phase leaves the same file');
+});
+
+t.test('a file that vanishes before it is sent', peerOpts('rsync'), async (t) => {
+  const { rsync: real } = peerPaths('rsync');
+  const dir = t.testdir();
+  const mod = join(dir, 'mod');
+  mkdirSync(mod);
+  const rsh = makeRsh(dir);
+  const d = await startRealDaemon(t, dir, real, { mod });
+  const run = async (how: 'ours' | 'real'): Promise<{ code: number | null; stderr: string }> => {
+    writeFileSync(join(mod, 'a-slow.bin'), randomBytes(2_000_000));
+    writeFileSync(join(mod, 'z-gone.txt'), 'soon gone\n');
+    const dst = join(dir, `v-${how}`);
+    mkdirSync(dst);
+    const args = how === 'ours' ? ['-a', '--bwlimit=400', '-e', rsh, 'host:mod/', `${dst}/`] : ['-a', '--bwlimit=400', d.url('mod/'), `${dst}/`];
+    const p = start(t, real, args, { env: { ...process.env, SVBOX_RSYNC_MODULE: `mod=${mod}` } });
+    await waitFor('the first file to be under way', () => readdirSync(dst).some((f) => f.startsWith('.a-slow.bin.') && statSync(join(dst, f)).size > 100_000), 60_000);
+    rmSync(join(mod, 'z-gone.txt'));
+    const e = await p.exited;
+    return { code: e.code, stderr: p.stderr() };
+  };
+  const ours = await run('ours');
+  const theirs = await run('real');
+  t.equal(ours.code, theirs.code, `exit code as against the real daemon (${theirs.code})`);
+  t.match(ours.stderr, /file has vanished: "z-gone\.txt" \(in mod\)/);
 });
