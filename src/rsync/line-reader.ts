@@ -24,12 +24,18 @@ export class LineReader {
   private readonly onData = (b: Buffer): void => {
     this.received += b.length;
     this.buf = this.buf.length ? Buffer.concat([this.buf, b]) : b;
+    if (this.buf.length > this.maxBuffered) {
+      // A client running this far ahead of the handshake is flooding us: stop reading.
+      this.input.pause();
+      this.fail(new HandshakeError('too-long', `more than ${this.maxBuffered} bytes sent ahead of the handshake`));
+    }
     this.kick();
   };
   private readonly onEnd = (): void => { this.ended = true; this.kick(); };
   private readonly onError = (e: Error): void => { this.fail(new HandshakeError('io', e.message)); };
 
-  constructor(private readonly input: Readable) {
+  /** maxBuffered bounds what we hold unread (the client may send ahead of our answers). */
+  constructor(private readonly input: Readable, private readonly maxBuffered = 16 << 20) {
     input.on('data', this.onData);
     input.on('end', this.onEnd);
     input.on('close', this.onEnd);

@@ -228,3 +228,17 @@ t.test('reverse lookup', async (t) => {
   t.equal(r.logs[0], 'connect from UNDETERMINED (127.0.0.1)', 'off globally');
   t.match(r.logs.join('\n'), /rsync allowed access on module m from c\.example/, 'on for the module: looked up then');
 });
+
+t.test('LineReader holds at most maxBuffered unread bytes', async (t) => {
+  const { PassThrough } = await import('node:stream');
+  const { LineReader } = await import('../../src/rsync/line-reader.js');
+  const input = new PassThrough();
+  const r = new LineReader(input, 1000);
+  input.write('first\n');
+  t.equal(await r.line(100), 'first');
+  input.write(Buffer.alloc(600, 0x61));
+  input.write(Buffer.alloc(600, 0x62));
+  const e = await r.line(5000).catch((x: unknown) => x);
+  t.match(e, { name: 'HandshakeError', kind: 'too-long' });
+  t.ok(input.isPaused(), 'reading stopped');
+});
