@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { envWithNode, linkApplets, type Artefact } from '../fixtures/bin.js';
 import { freePort, start, waitFor, type Teardown } from '../fixtures/proc.js';
+import { findPeer } from '../fixtures/peers.js';
+
+/** The real rsync (client and daemon). */
+export const RSYNC = findPeer('rsync') ?? '/usr/bin/rsync';
 
 export interface Daemons {
   dir: string;
@@ -84,7 +88,7 @@ export async function startBoth(t: Teardown & { testdir: () => string }, kind: A
   mkdirSync(bin);
   linkApplets(bin, kind, ['rsyncd']);
   start(t, join(bin, 'rsyncd'), ['--daemon', '--no-detach', `--port=${ours}`, `--config=${conf}`, `--log-file=${oursLog}`, `--dparam=lockfile=${dir}/ours.lock`], { detached: true });
-  start(t, '/usr/bin/rsync', ['--daemon', '--no-detach', `--port=${real}`, `--config=${conf}`, `--log-file=${realLog}`, `--dparam=lockfile=${dir}/real.lock`], { detached: true });
+  start(t, RSYNC, ['--daemon', '--no-detach', `--port=${real}`, `--config=${conf}`, `--log-file=${realLog}`, `--dparam=lockfile=${dir}/real.lock`], { detached: true });
   await waitFor('both daemons listening', async () => (await canConnect(ours)) && (await canConnect(real)), 30_000, 50);
   return { dir, conf, ours, real, oursLog, realLog };
 }
@@ -108,7 +112,7 @@ export function client(args: readonly string[], env: NodeJS.ProcessEnv = {}, tim
   return new Promise((res) => {
     const e = { ...envWithNode(), ...env };
     if (!('RSYNC_PASSWORD' in env)) delete e.RSYNC_PASSWORD;
-    const c = spawn('/usr/bin/rsync', args, { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(RSYNC, args, { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     c.stdout.on('data', (b: Buffer) => { out += b.toString(); });

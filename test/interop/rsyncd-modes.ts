@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { linkApplets, runSync } from '../fixtures/bin.js';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { freePort, start, waitFor } from '../fixtures/proc.js';
-import { canConnect, client, readLog, url, writeTree } from './rsyncd-fixture.js';
+import { canConnect, client, readLog, RSYNC, url, writeTree } from './rsyncd-fixture.js';
 
 function setup(t: { testdir: () => string }, extra = ''): { dir: string; conf: string; rsyncd: string } {
   const dir = t.testdir();
@@ -151,7 +151,7 @@ t.test('SIGHUP re-reads the config for new connections; SIGTERM drains and exits
   const second = runSync(rsyncd, [`--port=${await freePort()}`, `--config=${conf}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.equal(second.status, 11, 'a second daemon on the same pid file refuses to start');
   t.match(second.stderr, `failed to lock pid file ${pid}: Resource temporarily unavailable`);
-  const real = runSync('/usr/bin/rsync', ['--daemon', '--no-detach', `--port=${await freePort()}`, `--config=${conf}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const real = runSync(RSYNC, ['--daemon', '--no-detach', `--port=${await freePort()}`, `--config=${conf}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.equal(real.status, 11, 'so does rsync --daemon: the lock is the one rsync takes');
 
   writeFileSync(conf, `${readFileSync(conf, 'utf8')}\n[added]\n  path = ${dir}/pub\n  comment = after HUP\n`);
