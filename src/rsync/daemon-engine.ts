@@ -5,11 +5,12 @@
 // daemon-side filter rules are collected in the order rsync's clientserver.c
 // rsync_module adds them: filter, include from, include, exclude from, exclude.
 // A refused or unknown option is reported as the real daemon does it: protocol
-// setup without the client's capability letters, one MSG_ERROR line, a 400 ms pause
-// (main.c msleep) and a close without reading what the client sent, so the client
-// prints the same lines and exits with the same code (12/10) as against rsync.
+// setup without the client's capability letters, one MSG_ERROR line and no
+// MSG_ERROR_EXIT (runServer's failure), a 400 ms pause (main.c msleep) and a close
+// with the client's bytes unread (a TCP reset), so the client prints the same lines
+// and exits with the same code (10) as against rsync.
 import { readFileSync } from 'node:fs';
-import { postOkError, type TransferEngine, type TransferSession } from './daemon.js';
+import type { TransferEngine, TransferSession } from './daemon.js';
 import { OptionError, optionErrorLine, parseServerArgs, RefuseRules } from './options.js';
 import { runServer, type ModuleSettings as EngineModule } from './server.js';
 
@@ -75,8 +76,17 @@ export function engineModule(s: TransferSession, rules: string[]): EngineModule 
   };
 }
 
+/** rsync's exit after a refusal: a pause for the client to read, then a close with its bytes unread (a reset). */
+async function resetAfter(s: TransferSession, ms: number): Promise<void> {
+  await new Promise((res) => setTimeout(res, ms));
+  const sock = s.output as TransferSession['output'] & { resetAndDestroy?: () => void };
+  if (typeof sock.resetAndDestroy === 'function') sock.resetAndDestroy();
+  else s.output.destroy();
+}
+
 /** The real transfer engine behind the daemon front end. */
 export const daemonEngine: TransferEngine = async (s) => {
+  const base = { input: s.input, pending: s.leftover, output: s.output, protocol: s.protocol, log: { info: (l: string) => s.log(l), error: (l: string) => s.log(l) } };
   let options;
   try {
     options = parseServerArgs(s.args, new RefuseRules(s.settings.refuseOptions));
@@ -84,8 +94,11 @@ export const daemonEngine: TransferEngine = async (s) => {
     if (!(e instanceof OptionError)) throw e;
     const line = optionErrorLine(e);
     s.log(line.replace(/\n$/, ''));
-    await postOkError(s, line, RERR_UNSUPPORTED, { exitMessage: false, pauseMs: 400, reset: true });
-    return RERR_UNSUPPORTED;
+    // main.c: the option error goes out after setup, without MSG_ERROR_EXIT; then
+    // msleep(400) and exit_cleanup(RERR_UNSUPPORTED).
+    const code = await runServer({ ...base, options: parseServerArgs([]), module: engineModule(s, []), failure: { lines: [line], code: RERR_UNSUPPORTED, exitMessage: false } });
+    await resetAfter(s, 400);
+    return code;
   }
   let rules: string[];
   try {
@@ -93,16 +106,7 @@ export const daemonEngine: TransferEngine = async (s) => {
   } catch (e) {
     // clientserver.c: XFLG_FATAL_ERRORS on the *from files.
     s.log(`failed to read a daemon filter file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    await postOkError(s, 'rsync: the daemon could not read its filter rules\n', RERR_UNSUPPORTED, { exitMessage: true, pauseMs: 0, reset: false });
-    return RERR_UNSUPPORTED;
+    return runServer({ ...base, options, module: engineModule(s, []), failure: { lines: ['rsync: the daemon could not read its filter rules\n'], code: RERR_UNSUPPORTED } });
   }
-  return runServer({
-    input: s.input,
-    pending: s.leftover,
-    output: s.output,
-    protocol: s.protocol,
-    options,
-    module: engineModule(s, rules),
-    log: { info: (l) => s.log(l), error: (l) => s.log(l) },
-  });
+  return runServer({ ...base, options, module: engineModule(s, rules) });
 };

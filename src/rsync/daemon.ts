@@ -111,7 +111,6 @@ const REVERSE_LOOKUP_MS = 10_000;
 
 const RERR_STARTCLIENT = 5;
 const RERR_PROTOCOL = 2;
-const RERR_UNSUPPORTED = 4;
 const RERR_TIMEOUT = 30;
 
 class Conn {
@@ -477,59 +476,4 @@ export async function serveConnection(input: Readable, output: Writable, ctx: Da
 function unbackslashOption(all: string[]): (a: string, i: number) => string {
   const dot = all.indexOf('.');
   return (a, i) => (dot >= 0 && i >= dot ? a : a.replace(/\\(.)/gs, '$1'));
-}
-
-export interface PostOkErrorStyle {
-  /** Send MSG_ERROR_EXIT at protocol 31+ (the client then exits with our code). */
-  exitMessage: boolean;
-  /** How long to let the client read the error before closing (rsync: msleep(400)). */
-  pauseMs: number;
-  /** Close with a TCP reset, as rsync's exit does with the client's bytes unread. */
-  reset: boolean;
-}
-
-/** Send an error after OK (rsync-protocol.md §7.4): setup with compat flags 0, a seed, then multiplexed messages. */
-export async function postOkError(
-  s: Pick<TransferSession, 'input' | 'output' | 'protocol'>, text: string, exitCode: number,
-  style: PostOkErrorStyle = { exitMessage: true, pauseMs: 0, reset: false },
-): Promise<void> {
-  const parts: Buffer[] = [];
-  if (s.protocol >= 30) parts.push(Buffer.from([0])); // compat flags varint 0: no name lists follow
-  const seed = Buffer.alloc(4);
-  seed.writeInt32LE((Math.floor(Date.now() / 1000) ^ (process.pid << 6)) | 0);
-  parts.push(seed);
-  const frame = (code: number, payload: Buffer): Buffer => {
-    const h = Buffer.alloc(4);
-    h.writeUInt32LE((((7 + code) << 24) | payload.length) >>> 0);
-    return Buffer.concat([h, payload]);
-  };
-  const MSG_ERROR_XFER = 1;
-  const MSG_ERROR = 3;
-  const MSG_ERROR_EXIT = 86;
-  parts.push(frame(s.protocol >= 30 ? MSG_ERROR : MSG_ERROR_XFER, Buffer.from(text, 'utf8')));
-  if (style.exitMessage && s.protocol >= 31) {
-    const c = Buffer.alloc(4);
-    c.writeInt32LE(exitCode);
-    parts.push(frame(MSG_ERROR_EXIT, c));
-  }
-  await new Promise<void>((res) => {
-    if (s.output.destroyed) return res();
-    s.output.write(Buffer.concat(parts), () => res());
-  });
-  if (style.reset) {
-    await new Promise((res) => setTimeout(res, style.pauseMs));
-    const sock = s.output as Writable & { resetAndDestroy?: () => void };
-    if (typeof sock.resetAndDestroy === 'function') sock.resetAndDestroy();
-    else s.output.destroy();
-    return;
-  }
-  // Let the client read it and hang up first; drain its bytes meanwhile.
-  await new Promise<void>((res) => {
-    const done = (): void => { clearTimeout(t); s.input.off('close', done); s.input.off('end', done); res(); };
-    const t = setTimeout(done, Math.max(style.pauseMs, 2000));
-    s.input.on('end', done);
-    s.input.on('close', done);
-    s.input.on('error', () => {});
-    s.input.resume();
-  });
 }

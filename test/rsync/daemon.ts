@@ -4,7 +4,7 @@ import { closeSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/rsync/config.js';
-import { formatListing, negotiateProtocol, parseGreeting, postOkError, serveConnection, type ConnectionResult, type DaemonContext, type TransferSession } from '../../src/rsync/daemon.js';
+import { formatListing, negotiateProtocol, parseGreeting, serveConnection, type ConnectionResult, type DaemonContext, type TransferSession } from '../../src/rsync/daemon.js';
 import { authResponse } from '../../src/rsync/auth.js';
 import { waitFor } from '../fixtures/proc.js';
 
@@ -194,21 +194,6 @@ t.test('limits', async (t) => {
   t.ok(Date.now() - t0 >= 900, 'idle: closed after `timeout`');
   t.same(await r.result, { code: 30, outcome: 'timeout' });
   t.match(r.logs.join('\n'), /daemon handshake timeout -- exiting/);
-});
-
-t.test('postOkError bytes', async (t) => {
-  const chunks: Buffer[] = [];
-  const { PassThrough, Writable } = await import('node:stream');
-  const input = new PassThrough();
-  const output = new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); cb(); } });
-  const p = postOkError({ input, output, protocol: 31 }, 'ERROR: x\n', 4);
-  input.end();
-  await p;
-  const b = Buffer.concat(chunks);
-  t.equal(b[0], 0, 'compat flags 0');
-  t.same([...b.subarray(5, 9)], [9, 0, 0, 7 + 3], 'MSG_ERROR header after the 4-byte seed');
-  t.equal(b.subarray(9, 18).toString(), 'ERROR: x\n');
-  t.same([...b.subarray(18)], [4, 0, 0, 7 + 86, 4, 0, 0, 0], 'MSG_ERROR_EXIT 4');
 });
 
 t.test('reverse lookup', async (t) => {
