@@ -51,11 +51,14 @@ export class Reader {
   beforeWait: () => void = () => {};
   /** Total bytes read from the socket (for statistics). */
   total = 0;
+  /** When the peer last sent anything (for the I/O timeout). */
+  lastIo = Date.now();
 
   constructor(private readonly input: Readable, pending?: Uint8Array) {
     if (pending && pending.length) this.pushRaw(pending);
     input.on('data', (c: Buffer) => {
       this.total += c.length;
+      this.lastIo = Date.now();
       this.pushRaw(c);
       if (this.rawEnd + this.end - this.pos > HIGH_WATER && !this.paused) {
         this.paused = true;
@@ -151,8 +154,7 @@ export class Reader {
     while (this.end - this.pos < n) {
       this.drainRaw();
       if (this.end - this.pos >= n) break;
-      if (this.error) throw new ConnectionClosed();
-      if (this.eof) throw new ConnectionClosed();
+      if (this.eof) throw this.error instanceof ProtocolError ? this.error : new ConnectionClosed();
       if (this.paused) {
         this.paused = false;
         this.input.resume();
@@ -169,6 +171,13 @@ export class Reader {
     this.beforeWait();
     await new Promise<void>((res) => { this.wake = res; });
     return this.available() > 0 || !this.eof;
+  }
+
+  /** End the connection from our side: pending reads fail with ConnectionClosed. */
+  abort(err: Error): void {
+    this.error = err;
+    this.eof = true;
+    this.poke();
   }
 
   /** Drop the buffered data. */
@@ -278,6 +287,9 @@ export class Writer {
   mux = false;
   /** Bytes written to the socket (for statistics). */
   total = 0;
+  /** When we last wrote (for the I/O timeout). */
+  lastIo = Date.now();
+  private dead: Error | undefined;
   private waiting: Promise<void> | undefined;
   /** --bwlimit in bytes per second (0 = none) and when the paced stretch started. */
   private rate = 0;
@@ -356,7 +368,9 @@ export class Writer {
   }
 
   private send(b: Buffer): void {
+    if (this.dead) throw this.dead;
     this.total += b.length;
+    this.lastIo = Date.now();
     // Keep a few MiB queued before waiting: 'drain' fires only when the queue is empty,
     // so waiting at the stream's small high-water mark would stall the pipeline.
     if (!this.output.write(b) && this.output.writableLength > QUEUE_MAX && !this.waiting) {
@@ -384,6 +398,12 @@ export class Writer {
       const now = Date.now();
       if (due > now) await new Promise((res) => setTimeout(res, due - now));
     }
+  }
+
+  /** Stop writing: a pending wait for 'drain' ends at once and later writes throw `err`. */
+  abort(err: Error): void {
+    this.dead = err;
+    this.output.destroy();
   }
 
   /** Flush everything and wait until the socket accepted it. */

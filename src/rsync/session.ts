@@ -30,6 +30,7 @@ export const RERR_FILEIO = 11;
 export const RERR_STREAMIO = 12;
 export const RERR_PARTIAL = 23;
 export const RERR_VANISHED = 24;
+export const RERR_TIMEOUT = 30;
 
 /** The client ended the run with MSG_ERROR_EXIT, or the connection broke. */
 export class Abort extends Error {
@@ -105,6 +106,25 @@ export async function serve(p: ServerParams): Promise<number> {
     // MSG_IO_ERROR, MSG_SUCCESS and the rest carry nothing a read-only sender acts on.
   };
 
+  // io.c: check_timeout — with `timeout` (module) or --timeout (client, if shorter),
+  // give up when nothing moved either way for that long (RERR_TIMEOUT).
+  const limits = [p.module.timeout, o.timeout ?? 0].filter((x) => x > 0);
+  const timeout = limits.length ? Math.min(...limits) : 0;
+  let timer: NodeJS.Timeout | undefined;
+  if (timeout) {
+    timer = setInterval(() => {
+      const idle = Date.now() - Math.max(r.lastIo, w.lastIo);
+      if (idle >= timeout * 1000) {
+        clearInterval(timer);
+        p.log.error(`io timeout after ${Math.floor(idle / 1000)} seconds -- exiting`);
+        const err = new ProtocolError(`io timeout after ${Math.floor(idle / 1000)} seconds -- exiting`, RERR_TIMEOUT);
+        r.abort(err);
+        w.abort(err);
+      }
+    }, 1000);
+    timer.unref();
+  }
+
   try {
     // compat.c: setup_protocol (server side, protocol >= 30; no binary version exchange here).
     const letters = capabilityLetters(o);
@@ -178,7 +198,7 @@ export async function serve(p: ServerParams): Promise<number> {
     if (aborted) return aborted.code;
     if (e instanceof ProtocolError) {
       p.log.error(e.message);
-      if (e.exitCode !== 12) {
+      if (e.exitCode !== 12 && e.exitCode !== RERR_TIMEOUT) {
         try {
           return await fail({ w, protocol }, [`rsync: ${e.message}`, `rsync error: protocol incompatibility (code 2) at io.c [sender=3.5.0]`], e.exitCode);
         } catch {
@@ -188,5 +208,7 @@ export async function serve(p: ServerParams): Promise<number> {
       return e.exitCode;
     }
     throw e;
+  } finally {
+    if (timer) clearInterval(timer);
   }
 }

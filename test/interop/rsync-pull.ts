@@ -5,7 +5,7 @@
 // is sent end as they do against the real daemon.
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, readdirSync, statSync, truncateSync, existsSync, symlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readdirSync, readFileSync, statSync, truncateSync, existsSync, symlinkSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
@@ -157,4 +157,39 @@ t.test('a file that vanishes before it is sent', peerOpts('rsync'), async (t) =>
   const theirs = await run('real');
   t.equal(ours.code, theirs.code, `exit code as against the real daemon (${theirs.code})`);
   t.match(ours.stderr, /file has vanished: "z-gone\.txt" \(in mod\)/);
+});
+
+t.test('a stalled client: the server gives up after the timeout', peerOpts('rsync'), async (t) => {
+  const { rsync: real } = peerPaths('rsync');
+  const dir = t.testdir();
+  const mod = join(dir, 'mod');
+  mkdirSync(mod);
+  writeFileSync(join(mod, 'slow.bin'), randomBytes(3_000_000));
+  // A remote-shell stand-in that records our server's pid (exec keeps it).
+  const inner = makeRsh(dir);
+  const rsh = join(dir, 'rsh-pid');
+  writeFileSync(rsh, `#!/bin/sh\necho $$ > '${join(dir, 'server.pid')}'\nexec '${inner}' "$@"\n`, { mode: 0o755 });
+  const dst = join(dir, 'dst');
+  mkdirSync(dst);
+  const p = start(t, real, ['-a', '--timeout=3', '--bwlimit=200', '-e', rsh, 'host:mod/', `${dst}/`], { env: { ...process.env, SVBOX_RSYNC_MODULE: `mod=${mod}` } });
+  await waitFor('the transfer to be under way', () => readdirSync(dst).some((f) => f.startsWith('.slow.bin.') && statSync(join(dst, f)).size > 50_000), 60_000);
+  const pid = Number(readFileSync(join(dir, 'server.pid'), 'utf8'));
+  // Exited means gone or a zombie: the stopped client cannot reap it yet.
+  const alive = (): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  t.teardown(() => { if (alive()) process.kill(pid, 'SIGKILL'); });
+  p.child.kill('SIGSTOP');
+  try {
+    await waitFor('our server to exit after the I/O timeout', () => !alive(), 30_000);
+    t.pass('server exited while the client was stopped');
+  } finally {
+    p.child.kill('SIGCONT');
+  }
+  const e = await p.exited;
+  t.not(e.code, 0, `the client fails (${e.code})`);
 });
