@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+// One connection after the front end: protocol setup (compat.c: setup_protocol,
+// negotiate_the_strings), then the role the client asked for. The sender role (a
+// client pull) lives in sender.ts. Errors after setup reach the client the way
+// rsync's do: MSG_ERROR text, then MSG_ERROR_EXIT (protocol >= 31) with the code.
+import type { ServerParams } from './server.js';
+import { Reader, Writer, ProtocolError } from './io.js';
+import { capabilityLetters } from './options.js';
+import { CHECKSUM_OFFER, chooseChecksum, checksumByName, makeChecksums, type Checksums } from './checksum.js';
+import { MSG_ERROR, MSG_ERROR_EXIT, MSG_ERROR_XFER, MSG_INFO, MSG_IO_TIMEOUT, MSG_NOOP, MSG_WARNING } from './wire/codec.js';
+import { runSender } from './sender.js';
+
+export const CF_INC_RECURSE = 1 << 0;
+export const CF_SYMLINK_TIMES = 1 << 1;
+export const CF_SYMLINK_ICONV = 1 << 2;
+export const CF_SAFE_FLIST = 1 << 3;
+export const CF_AVOID_XATTR_OPTIM = 1 << 4;
+export const CF_CHKSUM_SEED_FIX = 1 << 5;
+export const CF_INPLACE_PARTIAL_DIR = 1 << 6;
+export const CF_VARINT_FLIST_FLAGS = 1 << 7;
+export const CF_ID0_NAMES = 1 << 8;
+
+/** errcode.h exit values used here. */
+export const RERR_SYNTAX = 1;
+export const RERR_PROTOCOL = 2;
+export const RERR_FILESELECT = 3;
+export const RERR_UNSUPPORTED = 4;
+export const RERR_SOCKETIO = 10;
+export const RERR_FILEIO = 11;
+export const RERR_STREAMIO = 12;
+export const RERR_PARTIAL = 23;
+export const RERR_VANISHED = 24;
+export const RERR_TIMEOUT = 30;
+
+/** The client ended the run with MSG_ERROR_EXIT, or the connection broke. */
+export class Abort extends Error {
+  constructor(readonly code: number, message = `exit ${code}`) {
+    super(message);
+    this.name = 'Abort';
+  }
+}
+
+export interface Session {
+  p: ServerParams;
+  r: Reader;
+  w: Writer;
+  protocol: number;
+  compat: number;
+  seed: number;
+  csum: Checksums;
+  /** The matcher's read window, reused from file to file. */
+  scratch: { buf?: Uint8Array };
+  /** "rsync: [sender] TEXT\n" as MSG_ERROR_XFER (rsync's rsyserr/FERROR_XFER). */
+  xferError(text: string): void;
+  /** Plain text to the client's stdout (FINFO). */
+  info(text: string): void;
+  /** Warning text without prefix (FWARNING, MSG_WARNING). */
+  warning(text: string): void;
+}
+
+function compatFlags(letters: string): number {
+  let f = 0;
+  if (letters.includes('L')) f |= CF_SYMLINK_TIMES;
+  if (letters.includes('s')) f |= CF_SYMLINK_ICONV;
+  if (letters.includes('f')) f |= CF_SAFE_FLIST;
+  if (letters.includes('x')) f |= CF_AVOID_XATTR_OPTIM;
+  if (letters.includes('C')) f |= CF_CHKSUM_SEED_FIX;
+  if (letters.includes('I')) f |= CF_INPLACE_PARTIAL_DIR;
+  if (letters.includes('u')) f |= CF_ID0_NAMES;
+  if (letters.includes('v')) f |= CF_VARINT_FLIST_FLAGS;
+  return f;
+}
+
+/** Send error lines and the exit code as rsync does after setup; returns the code. */
+async function fail(s: Pick<Session, 'w' | 'protocol'>, lines: string[], code: number, exitMessage = true): Promise<number> {
+  for (const l of lines) s.w.msg(MSG_ERROR, l.endsWith('\n') ? l : `${l}\n`);
+  if (s.protocol >= 31 && exitMessage) s.w.msgInt(MSG_ERROR_EXIT, code);
+  await s.w.drain();
+  return code;
+}
+
+export async function serve(p: ServerParams): Promise<number> {
+  const r = new Reader(p.input, p.pending);
+  const w = new Writer(p.output);
+  r.beforeWait = () => w.flush();
+  const protocol = p.protocol;
+  if (protocol < 30 || protocol > 32) {
+    p.log.error(`protocol version ${protocol} is not supported by this server`);
+    return RERR_PROTOCOL;
+  }
+  const o = p.options;
+  let aborted: Abort | undefined;
+  r.onMessage = (code, payload) => {
+    if (code === MSG_ERROR_EXIT && payload.length === 0) return; // the client's acknowledgement of ours
+    if (code === MSG_ERROR_EXIT) {
+      const v = payload.length >= 4 ? Buffer.from(payload).readInt32LE(0) : 0;
+      if (payload.length >= 4 && protocol >= 31) w.msg(MSG_ERROR_EXIT, new Uint8Array(0));
+      aborted = new Abort(v, 'client sent MSG_ERROR_EXIT');
+      throw aborted;
+    }
+    if (code === MSG_ERROR || code === MSG_ERROR_XFER || code === MSG_WARNING || code === MSG_INFO) {
+      p.log.info(`client: ${Buffer.from(payload).toString('latin1').trimEnd()}`);
+      return;
+    }
+    if (code === MSG_NOOP) return;
+    // MSG_IO_ERROR, MSG_SUCCESS and the rest carry nothing a read-only sender acts on.
+  };
+
+  // io.c: check_timeout — with `timeout` (module) or --timeout (client, if shorter),
+  // give up when nothing moved either way for that long (RERR_TIMEOUT).
+  const limits = [p.module.timeout, o.timeout ?? 0].filter((x) => x > 0);
+  const timeout = limits.length ? Math.min(...limits) : 0;
+  let timer: NodeJS.Timeout | undefined;
+  if (timeout) {
+    timer = setInterval(() => {
+      const idle = Date.now() - Math.max(r.lastIo, w.lastIo);
+      if (idle >= timeout * 1000) {
+        clearInterval(timer);
+        p.log.error(`io timeout after ${Math.floor(idle / 1000)} seconds -- exiting`);
+        const err = new ProtocolError(`io timeout after ${Math.floor(idle / 1000)} seconds -- exiting`, RERR_TIMEOUT);
+        r.abort(err);
+        w.abort(err);
+      }
+    }, 1000);
+    timer.unref();
+  }
+
+  try {
+    // compat.c: setup_protocol (server side, protocol >= 30; no binary version exchange here).
+    const letters = capabilityLetters(o);
+    const compat = p.failure ? compatFlags('') : compatFlags(letters);
+    if (letters.includes('V') && !p.failure) w.out.byte(compat);
+    else w.out.varint(compat);
+    let csumName = 'md5';
+    if (compat & CF_VARINT_FLIST_FLAGS) {
+      const wantCsumList = !o.checksumChoice;
+      const wantCompressList = o.compress && !o.compressChoice;
+      if (wantCsumList) w.out.vstring(CHECKSUM_OFFER.join(' '));
+      // compat: compression is not implemented yet; the offer is "none", which a client
+      // asking for -z refuses with its own "Failed to negotiate a compress choice" (exit 4).
+      if (wantCompressList) w.out.vstring('none');
+      w.flush();
+      if (wantCsumList) {
+        const list = await r.vstring(1024);
+        const c = chooseChecksum(list);
+        if (!c) {
+          w.mux = true;
+          return await fail({ w, protocol }, [`rsync: Failed to negotiate a checksum choice (client offered: ${list})`], RERR_UNSUPPORTED);
+        }
+        csumName = c;
+      }
+      if (wantCompressList) await r.vstring(1024);
+    }
+    if (o.checksumChoice) {
+      const first = o.checksumChoice.split(',')[0]!;
+      const c = checksumByName(first);
+      if (!c) {
+        w.mux = true;
+        return await fail({ w, protocol }, [`rsync: unknown checksum name: ${first}`], RERR_UNSUPPORTED);
+      }
+      csumName = c;
+    }
+    const seed = o.checksumSeed ?? p.seed ?? ((Math.floor(Date.now() / 1000) ^ (process.pid << 6)) & 0x7fffffff);
+    w.out.int32(seed);
+    w.flush();
+    w.mux = true;
+    r.mux = true;
+    if (p.module.timeout > 0 && protocol >= 31) w.msgInt(MSG_IO_TIMEOUT, p.module.timeout);
+
+    if (p.failure) return await fail({ w, protocol }, p.failure.lines, p.failure.code, p.failure.exitMessage ?? true);
+    if (o.compress && o.compressChoice !== 'none') {
+      return await fail({ w, protocol }, [`rsync: The server does not support --compress (-z)${o.compressChoice ? ` with ${o.compressChoice}` : ''}`], RERR_UNSUPPORTED);
+    }
+    if (!o.sender) {
+      if (p.module.readOnly) return await fail({ w, protocol }, ['ERROR: module is read only', 'rsync error: syntax or usage error (code 1) at main.c(1185) [Receiver=3.5.0]'], RERR_SYNTAX);
+      return await fail({ w, protocol }, ['ERROR: this server does not accept uploads yet'], RERR_UNSUPPORTED);
+    }
+    if (p.module.writeOnly) return await fail({ w, protocol }, ['ERROR: module is write only', 'rsync error: syntax or usage error (code 1) at main.c(1159) [sender=3.5.0]'], RERR_SYNTAX);
+
+    if (o.bwlimit) {
+      // options.c: --bwlimit arrives as whole KiB per second from a client.
+      const kib = Number.parseInt(o.bwlimit, 10);
+      if (kib > 0) w.setBwlimit(kib);
+    }
+    const csum = await makeChecksums(csumName as never, seed, (compat & CF_CHKSUM_SEED_FIX) !== 0);
+    const s: Session = {
+      p, r, w, protocol, compat, seed, csum, scratch: {},
+      xferError: (text) => w.msg(MSG_ERROR_XFER, `rsync: [sender] ${text}\n`),
+      info: (text) => w.msg(MSG_INFO, `${text}\n`),
+      warning: (text) => w.msg(MSG_WARNING, `${text}\n`),
+    };
+    return await runSender(s);
+  } catch (e) {
+    if (e instanceof Abort) {
+      await w.drain().catch(() => {});
+      return e.code;
+    }
+    if (aborted) return aborted.code;
+    if (e instanceof ProtocolError) {
+      p.log.error(e.message);
+      if (e.exitCode !== 12 && e.exitCode !== RERR_TIMEOUT) {
+        try {
+          return await fail({ w, protocol }, [`rsync: ${e.message}`, `rsync error: protocol incompatibility (code 2) at io.c [sender=3.5.0]`], e.exitCode);
+        } catch {
+          return e.exitCode;
+        }
+      }
+      return e.exitCode;
+    }
+    throw e;
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}

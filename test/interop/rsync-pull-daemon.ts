@@ -1,0 +1,98 @@
+// The same pulls through the daemon front end: a stock rsync client against our
+// `rsyncd --daemon` and the real `rsync --daemon` with the same modules. Adds what
+// only daemon mode shows: -R, several sources, listings, module filters, munged
+// symlinks and outgoing chmod.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, symlinkSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { peerOpts, peerPaths } from '../fixtures/peers.js';
+import { ROOT, NODE } from '../fixtures/bin.js';
+import { makeTree, makeDiffering, startBothDaemons, rsync, treeDiff, isRoot } from './rsync-pull-lib.js';
+
+spawnSync(NODE, [join(ROOT, 'build/build.mjs'), '--if-stale'], { stdio: 'inherit' });
+
+t.test('pulls from our daemon agree with the real daemon', peerOpts('rsync'), async (t) => {
+  const { rsync: real } = peerPaths('rsync');
+  const dir = t.testdir();
+  const tree = join(dir, 'tree');
+  mkdirSync(tree);
+  makeTree(tree);
+  const mod = join(dir, 'mod');
+  mkdirSync(mod);
+  writeFileSync(join(mod, 'a.txt'), 'inside\n');
+  writeFileSync(join(mod, 'skip.bin'), 'excluded by the module\n');
+  writeFileSync(join(dir, 'outside.txt'), 'SECRET\n');
+  symlinkSync('/etc', join(mod, 'etclink'));
+  symlinkSync('/rsyncd-munged/a.txt', join(mod, 'munged'));
+  const { ours, real: theirs } = await startBothDaemons(t, dir, real, { tree, mod, munge: mod, chm: mod }, {
+    mod: 'exclude = *.bin\n', munge: 'munge symlinks = yes\n', chm: 'outgoing chmod = Fa+x,Dg+w\n',
+  });
+  const base = isRoot ? ['-aHD'] : ['-aH'];
+  let n = 0;
+  const pair = (args: string[], paths: string[]): { a: string; b: string; ra: number | null; rb: number | null; ea: string; eb: string } => {
+    const a = join(dir, `o${n}`);
+    const b = join(dir, `r${n++}`);
+    const x = rsync(real, [...args, ...paths.map((p) => ours.url(p)), `${a}/`]);
+    const y = rsync(real, [...args, ...paths.map((p) => theirs.url(p)), `${b}/`]);
+    return { a, b, ra: x.status, rb: y.status, ea: x.stderr, eb: y.stderr };
+  };
+
+  for (const proto of [30, 31, 32]) {
+    t.test(`protocol ${proto}, empty and differing destination`, async (t) => {
+      for (const into of ['empty', 'differing']) {
+        const dst = join(dir, `p${n++}`);
+        if (into === 'differing') makeDiffering(tree, dst);
+        const args = [...base, `--protocol=${proto}`];
+        const r = rsync(real, [...args, ours.url('tree/'), `${dst}/`]);
+        t.equal(r.status, 0, `${into}: exit 0 ${r.stderr}`);
+        const item = rsync(real, [...args, '--dry-run', '--itemize-changes', theirs.url('tree/'), `${dst}/`]);
+        t.equal(item.stdout.trim(), '', `${into}: the real daemon finds nothing to do`);
+        t.same(treeDiff(tree, dst).filter((l) => !/(extra\.txt|olddir)/.test(l)), [], `${into}: trees agree`);
+      }
+    });
+  }
+  t.test('source forms: -R, several sources, sub/ and sub, one file', async (t) => {
+    for (const [args, paths] of [
+      [['-aR'], ['tree/d1/f1', 'tree/sp ace']],
+      [['-a'], ['tree/d1', 'tree/zero', 'tree/sp ace/']],
+      [['-a'], ['tree/d1/d2/']],
+      [['-a'], ['tree/d1/f1']],
+      [['-r'], ['tree/']],
+      [['-d'], ['tree/']],
+    ] as [string[], string[]][]) {
+      const p = pair(args, paths);
+      t.equal(p.ra, p.rb, `${args} ${paths.join(' ')}: same exit code ${p.ea}`);
+      t.same(treeDiff(p.b, p.a, { owners: isRoot, times: args.includes('-a') || args.includes('-aR') }), [], `${args} ${paths.join(' ')}: same result`);
+    }
+  });
+  t.test('listing', async (t) => {
+    for (const path of ['tree/', 'tree/d1/', 'mod/']) {
+      const x = rsync(real, [ours.url(path)]);
+      const y = rsync(real, [theirs.url(path)]);
+      t.equal(x.stdout, y.stdout, `rsync ${path} lists the same`);
+    }
+  });
+  t.test('module settings: exclude, munge symlinks, outgoing chmod', async (t) => {
+    for (const m of ['mod', 'munge', 'chm']) {
+      const p = pair(['-a'], [`${m}/`]);
+      t.equal(p.ra, p.rb, `${m}: same exit code`);
+      t.same(treeDiff(p.b, p.a), [], `${m}: same result`);
+    }
+    t.notOk(existsSync(join(dir, `o${n - 3}`, 'skip.bin')), 'module exclude applied');
+  });
+  t.test('hostile requests', async (t) => {
+    for (const path of ['mod/../outside.txt', 'mod//etc/passwd', 'mod/etclink/passwd', 'mod/etclink/']) {
+      const p = pair(['-a'], [path]);
+      t.equal(p.ra, p.rb, `${path}: exit ${p.rb} as the real daemon`);
+      t.same(existsSync(p.a) ? readdirSync(p.a) : [], [], `${path}: nothing received`);
+      const msg = (s: string): string => s.split('\n').find((l) => l.startsWith('rsync: [sender]')) ?? '';
+      t.equal(msg(p.ea), msg(p.eb), `${path}: same message`);
+    }
+    const list = join(dir, 'files');
+    writeFileSync(list, '../outside.txt\n/etc/passwd\netclink/passwd\na.txt\n');
+    const p = pair(['-a', `--files-from=${list}`], ['mod/']);
+    t.equal(p.ra, p.rb, '--files-from with outside paths: same exit code');
+    t.same(readdirSync(p.a), ['a.txt'], 'only the inside file arrived');
+  });
+});

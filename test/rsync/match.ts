@@ -1,0 +1,84 @@
+// The block matcher: the token stream rebuilds the file from the basis, and matches
+// are found where the data agrees. The rolling sum is checked against a value a real
+// rsync client sent (protocol doc §10.2).
+import t from 'tap';
+import { createHash, randomBytes } from 'node:crypto';
+import { matchFile, rollingSum, type Signatures } from '../../src/rsync/match.js';
+
+const strong = (b: Uint8Array): Uint8Array => createHash('md5').update(b).digest();
+
+function signatures(basis: Uint8Array, blength: number, s2length: number): Signatures {
+  const count = Math.ceil(basis.length / blength);
+  const sigs: Signatures = { count, blength, s2length, remainder: basis.length % blength, sum1: new Uint32Array(count), strong: new Uint8Array(count * s2length) };
+  for (let i = 0; i < count; i++) {
+    const b = basis.subarray(i * blength, Math.min(basis.length, (i + 1) * blength));
+    sigs.sum1[i] = rollingSum(b);
+    sigs.strong.set(strong(b).subarray(0, s2length), i * s2length);
+  }
+  return sigs;
+}
+
+async function run(data: Uint8Array, basis: Uint8Array, blength: number, s2length = 16) {
+  const sigs = signatures(basis, blength, s2length);
+  const out: Uint8Array[] = [];
+  const hashed: Uint8Array[] = [];
+  let blocks = 0;
+  const res = await matchFile(
+    (buf, off, len, pos) => { const n = Math.max(0, Math.min(len, data.length - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
+    data.length, sigs, strong,
+    {
+      literal(b, s, e) { if (e - s > 32768) throw new Error('literal too long'); out.push(b.slice(s, e)); },
+      block(i, len) { blocks++; out.push(basis.slice(i * blength, i * blength + len)); },
+    },
+    (b) => hashed.push(b.slice()),
+  );
+  return { rebuilt: Buffer.concat(out), hashed: Buffer.concat(hashed), res, blocks };
+}
+
+t.test('signed rolling checksum', async (t) => {
+  // 700 bytes 0x80..: signed bytes differ from unsigned
+  const b = new Uint8Array(700).map((_, i) => (i * 37 + 200) & 0xff);
+  let s1 = 0; let s2 = 0;
+  for (const x of b) { const v = x > 127 ? x - 256 : x; s1 = (s1 + v) | 0; s2 = (s2 + s1) | 0; }
+  t.equal(rollingSum(b), ((s1 & 0xffff) | (s2 << 16)) >>> 0);
+});
+
+t.test('delta rebuilds the file', async (t) => {
+  const basis = randomBytes(3_000_000);
+  const data = Buffer.concat([basis.subarray(0, 100_000), randomBytes(5000), basis.subarray(100_000, 2_000_000), basis.subarray(2_000_333)]);
+  data.writeUInt8(data[1_500_000]! ^ 0xff, 1_500_000);
+  const r = await run(data, basis, 1736);
+  t.ok(r.rebuilt.equals(data), 'rebuilt equals the new file');
+  t.ok(r.hashed.equals(data), 'whole-file hash input is the file, in order');
+  t.ok(r.res.matchedBytes > 2_900_000, `most bytes matched (${r.res.matchedBytes})`);
+  t.ok(r.res.literalBytes < 20_000, `few literal bytes (${r.res.literalBytes})`);
+});
+
+t.test('identical, empty, tiny and no-basis cases', async (t) => {
+  const basis = randomBytes(10_000_001);
+  const same = await run(basis, basis, 3160);
+  t.ok(same.rebuilt.equals(basis));
+  t.equal(same.res.literalBytes, 0);
+  const tiny = await run(Buffer.from('abc'), Buffer.from('abc'), 700);
+  t.ok(tiny.rebuilt.equals(Buffer.from('abc')));
+  t.equal(tiny.blocks, 1);
+  const empty = await run(Buffer.alloc(0), basis, 700);
+  t.equal(empty.rebuilt.length, 0);
+  const whole = await run(basis, Buffer.alloc(0), 700);
+  t.ok(whole.rebuilt.equals(basis));
+  const shifted = await run(Buffer.concat([Buffer.from('x'), basis]), basis, 3160, 2);
+  t.ok(shifted.rebuilt.equals(Buffer.concat([Buffer.from('x'), basis])), 'short strong sums still rebuild');
+});
+
+t.test('a file shorter than announced is zero-filled and flagged', async (t) => {
+  const data = randomBytes(100_000);
+  const sigs: Signatures = { count: 0, blength: 0, s2length: 0, remainder: 0, sum1: new Uint32Array(0), strong: new Uint8Array(0) };
+  const out: Uint8Array[] = [];
+  const res = await matchFile((buf, off, len, pos) => { const n = Math.max(0, Math.min(len, 60_000 - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
+    100_000, sigs, strong, { literal(b, s, e) { out.push(b.slice(s, e)); }, block() { throw new Error('no blocks'); } }, () => {});
+  t.ok(res.short);
+  const got = Buffer.concat(out);
+  t.equal(got.length, 100_000);
+  t.ok(got.subarray(0, 60_000).equals(data.subarray(0, 60_000)));
+  t.equal(got.subarray(60_000).every((x) => x === 0), true);
+});
