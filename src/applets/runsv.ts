@@ -3,13 +3,14 @@
 // (runit-compat.md §1): same supervise/ files, FIFOs, lock, status formats, control
 // letters, messages (`runsv DIR: fatal: ...`) and exit codes. runit's sv and
 // daemontools' svstat/svok work against it, and our sv against runit's.
-// compat: SIGPIPE does not kill it (Node ignores SIGPIPE); SIGHUP, SIGINT and the
-// others that runit leaves unhandled still do. A ./run killed by a signal with a core
+// Signals other than TERM keep their default action, as in runit (SIGUSR1 and
+// SIGPIPE included, which Node would otherwise claim). compat: a ./run killed by a signal with a core
 // dump gives ./finish the bare signal number (Node does not report the core bit).
 import { Messages } from '../lib/die.js';
 import type { Io } from '../lib/applet.js';
 import { UsageError } from '../lib/die.js';
 import { Runsv, SetupError } from '../runit/runsv-process.js';
+import { restoreDefaultSignals } from '../runit/signals.js';
 
 export const usage = 'dir';
 export const help = `Supervise the service in DIR: start ./run, restart it when it exits (at most
@@ -28,8 +29,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const dir = argv[0]!;
   const msg = new Messages(io.stderr, `runsv ${dir}`);
   const sv = new Runsv(dir, msg);
-  const onTerm = (): void => sv.terminate();
-  process.on('SIGTERM', onTerm);
+  restoreDefaultSignals();
+  process.on('SIGTERM', () => sv.terminate());
   let code: number;
   try {
     sv.setup();

@@ -7,6 +7,7 @@
 import { Messages, UsageError } from '../lib/die.js';
 import type { Io } from '../lib/applet.js';
 import { Runsvdir } from '../runit/runsvdir-process.js';
+import { restoreDefaultSignals } from '../runit/signals.js';
 
 export const usage = '[-P] dir';
 export const help = `Start one runsv for each subdirectory of DIR (names starting with '.' are
@@ -47,6 +48,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else msg.warn('log service disabled.');
   }
   rd.setMessages(msg);
+  restoreDefaultSignals();
   process.on('SIGTERM', () => rd.term());
   process.on('SIGHUP', () => rd.hangup());
   const code = await rd.run();

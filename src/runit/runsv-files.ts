@@ -11,7 +11,7 @@
 // never sees EOF when a writer (sv) closes.
 import { closeSync, constants, mkdirSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { unableText } from '../lib/die.js';
 import { makeFifo } from '../lib/fifo.js';
 import { lockFile } from '../lib/flock.js';
@@ -49,7 +49,7 @@ export function makeSuperviseDir(base: string): void {
   }
   if (Buffer.byteLength(target) >= 256) throw new SetupError(`unable to readlink ${shown}: name too long`);
   try {
-    mkdirSync(join(dirname(sup), target), 0o700);
+    mkdirSync(resolve(base, target), 0o700);
   } catch { /* as runit: the lock open below reports a real problem */ }
 }
 

@@ -3,11 +3,12 @@
 // runsv on the same directory in both orders, a one-shot service that runs
 // `sv o .` itself, and the orderly shutdown of a service before its logger.
 import t from 'tap';
-import { closeSync, constants, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { runSync } from '../fixtures/bin.js';
 import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { waitFor } from '../fixtures/proc.js';
-import { IMPLS, alive, lines, normalise, peer, pidOf, startRunsv, stat, waitDown, waitLines, waitStat, writeService, type Impl } from '../fixtures/runsv.js';
+import { IMPLS, alive, lines, normalise, peer, pidOf, startRunsv, stat, toolPath, waitDown, waitLines, waitStat, writeService, type Impl } from '../fixtures/runsv.js';
 
 const SLEEPER = '#!/bin/sh\nexec sleep 1000\n';
 const firstLine = (s: string, d: string): string => normalise(s, d).split('\n')[0]!;
@@ -168,4 +169,96 @@ t.test('orderly shutdown: the service stops before its logger, nothing it wrote 
     t.equal(stat(join(d, 'log')), 'down\n', `${how}: logger down`);
     t.equal(stat(d), 'down\n', `${how}: service down`);
   }
+});
+
+t.test('an unreadable service directory, as an unprivileged user', peerOpts('runsv'), async (t) => {
+  const setpriv = '/usr/bin/setpriv';
+  if (process.getuid?.() !== 0 || !existsSync(setpriv)) {
+    t.pass('skipped: needs root and setpriv to drop to an unprivileged user');
+    return;
+  }
+  const root = t.testdir();
+  const d = join(root, 'locked');
+  mkdirSync(d, { mode: 0o000 });
+  chmodSync(d, 0o000);
+  const res: string[] = [];
+  for (const impl of IMPLS) {
+    const r = runSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', toolPath(impl, 'runsv', join(root, 'bin')), d]);
+    res.push(`${impl} ${r.status} ${normalise(r.stderr, d)}`);
+  }
+  t.same(res, ['ours 111 runsv SVC: fatal: unable to change to directory: access denied\n', 'runit 111 runsv SVC: fatal: unable to change to directory: access denied\n']);
+});
+
+t.test('signals runit leaves unhandled kill runsv; the service keeps running', peerOpts('runsv'), async (t) => {
+  const res: Record<string, string[]> = {};
+  for (const impl of IMPLS) {
+    const out: string[] = [];
+    for (const sig of ['SIGHUP', 'SIGINT', 'SIGUSR1'] as const) {
+      const root = t.testdir();
+      const d = writeService(join(root, 'svc'), { run: SLEEPER });
+      const p = startRunsv(t, impl, d, join(root, 'bin'));
+      await waitStat(d, 'run\n');
+      process.kill(p.child.pid!, sig);
+      const e = await p.exited;
+      out.push(`${sig}: ${e.signal} service alive ${alive(pidOf(d))} stat ${stat(d).trim()}`);
+    }
+    res[impl] = out;
+  }
+  t.same(res.ours, res.runit);
+  t.same(res.ours?.[0], 'SIGHUP: SIGHUP service alive true stat run');
+});
+
+t.test('control/ scripts: u before each start, t handled means no TERM, d after CONT', peerOpts('runsv', 'sv'), async (t) => {
+  const res: Record<string, string[]> = {};
+  for (const impl of IMPLS) {
+    const root = t.testdir();
+    const d = writeService(join(root, 'svc'), {
+      run: '#!/bin/sh\nexec 2>&1\necho run started\nexec sleep 1000\n',
+      'control/u': '#!/bin/sh\necho "control/u $#"\n',
+      'control/t': '#!/bin/sh\necho "control/t $#"\nexit 0\n',
+      'control/d': '#!/bin/sh\necho "control/d $#"\nexit 1\n',
+      'control/h': '#!/bin/sh\necho "control/h $#"\nexit 1\n',
+      'log/run': '#!/bin/sh\nexec cat >> out\n',
+    });
+    const p = startRunsv(t, impl, d, join(root, 'bin'));
+    await waitLines(join(d, 'log', 'out'), 2);
+    peer('sv', ['down', d]);
+    await waitStat(d, 'run, want down\n');
+    await waitLines(join(d, 'log', 'out'), 4);
+    const down = `stat ${stat(d).trim()}`;
+    peer('sv', ['hup', d]);
+    await waitLines(join(d, 'log', 'out'), 5);
+    const out = [...lines(join(d, 'log', 'out')), down];
+    peer('sv', ['kill', d]);
+    await waitStat(d, 'down\n');
+    peer('sv', ['exit', d]);
+    await p.exited;
+    res[impl] = out;
+  }
+  t.same(res.ours, res.runit);
+  t.same(res.ours, ['control/u 0', 'run started', 'control/t 0', 'control/d 0', 'control/h 0', 'stat run, want down']);
+});
+
+t.test('supervise as a dangling symlink: runsv makes its target', peerOpts('runsv'), async (t) => {
+  for (const impl of IMPLS) {
+    const root = t.testdir();
+    const d = writeService(join(root, 'svc'), { run: SLEEPER });
+    symlinkSync(join(root, 'elsewhere'), join(d, 'supervise'));
+    const p = startRunsv(t, impl, d, join(root, 'bin'));
+    await waitStat(d, 'run\n');
+    t.ok(statSync(join(root, 'elsewhere')).isDirectory(), `${impl}: target made`);
+    t.equal(statSync(join(root, 'elsewhere')).mode & 0o777, 0o700, `${impl}: mode 0700`);
+    peer('sv', ['exit', d]);
+    await p.exited;
+  }
+});
+
+t.test('the JS bundle supervises like the single executable', peerOpts('sv'), async (t) => {
+  const root = t.testdir();
+  const d = writeService(join(root, 'svc'), { run: SLEEPER });
+  const p = startRunsv(t, 'ours', d, join(root, 'bin'), 'mjs');
+  await waitStat(d, 'run\n');
+  t.match(peer('sv', ['status', d]).out, /^run: .*: \(pid \d+\) \d+s\n$/);
+  t.equal(peer('sv', ['exit', d]).code, 0);
+  t.equal((await p.exited).code, 0);
 });
