@@ -71,7 +71,14 @@ export interface ControlFifo {
   keeper: number;
 }
 
-/** supervise/control: make it, insist it is a FIFO, open it for reading and for writing. */
+/**
+ * supervise/control: make it, insist it is a FIFO, open it for reading and for writing.
+ * compat: Debian's runsv 2.1.2 checks supervise/control also when setting up
+ * log/supervise/control, so a regular file there is opened as the log's control and
+ * runsv then spins on a descriptor that is always readable; we check the log's own
+ * file and refuse it (`log/supervise/control exists but is not a fifo`), as later
+ * runit releases do.
+ */
 export function openControl(base: string, onByte: (bytes: Buffer) => void): ControlFifo {
   const name = base === '.' ? 'supervise/control' : `${base}/supervise/control`;
   const path = join(base, 'supervise', 'control');
