@@ -114,4 +114,25 @@ t.test('pulls from our daemon agree with the real daemon', peerOpts('rsync'), as
     t.match(a.stderr, /read errors mapping "trunc\.bin" \(in munge\): No data available \(61\)/);
     t.equal(a.size, b.size, 'same file after the redo');
   });
+  t.test('unreadable files, with and without ignore nonreadable', { skip: isRoot ? false : 'needs root to run the modules as nobody' }, async (t) => {
+    const unr = join(dir, 'unr');
+    mkdirSync(unr, { mode: 0o755 });
+    writeFileSync(join(unr, 'private.txt'), 'secret\n', { mode: 0o600 });
+    writeFileSync(join(unr, 'public.txt'), 'public\n', { mode: 0o644 });
+    const sub = join(dir, 'unr-daemons');
+    mkdirSync(sub);
+    const both = await startBothDaemons(t, sub, real, { unr, unrig: unr }, {
+      unr: 'uid = nobody\ngid = nogroup\n', unrig: 'uid = nobody\ngid = nogroup\nignore nonreadable = yes\n',
+    });
+    for (const m of ['unr', 'unrig']) {
+      const a = join(dir, `${m}-ours`);
+      const b = join(dir, `${m}-real`);
+      const x = rsync(real, ['-a', both.ours.url(`${m}/`), `${a}/`]);
+      const y = rsync(real, ['-a', both.real.url(`${m}/`), `${b}/`]);
+      t.equal(x.status, y.status, `${m}: exit ${y.status} as the real daemon`);
+      t.same(readdirSync(a).sort(), readdirSync(b).sort(), `${m}: same files`);
+      const msg = (e: string): string => e.split('\n').find((l) => l.startsWith('rsync: [sender]')) ?? '';
+      t.equal(msg(x.stderr), msg(y.stderr), `${m}: same message`);
+    }
+  });
 });
