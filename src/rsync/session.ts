@@ -6,7 +6,7 @@
 import type { ServerParams } from './server.js';
 import { Reader, Writer, ProtocolError } from './io.js';
 import { capabilityLetters } from './options.js';
-import { CHECKSUM_OFFER, chooseChecksum, checksumByName, makeChecksums, type Checksums } from './checksum.js';
+import { CHECKSUM_OFFER, chooseChecksum, checksumByName, makeChecksums, type Checksums, type CsumName } from './checksum.js';
 import { MSG_ERROR, MSG_ERROR_EXIT, MSG_ERROR_XFER, MSG_INFO, MSG_IO_TIMEOUT, MSG_NOOP, MSG_WARNING } from './wire/codec.js';
 import { runSender } from './sender.js';
 
@@ -47,7 +47,10 @@ export interface Session {
   protocol: number;
   compat: number;
   seed: number;
-  csum: Checksums;
+  /** Digest length of the negotiated checksum (known before the hash code is ready). */
+  csumLen: number;
+  /** The negotiated checksum; its WebAssembly is compiled in the background from setup on. */
+  loadCsum(): Promise<Checksums>;
   /** The matcher's read window, reused from file to file. */
   scratch: { buf?: Uint8Array };
   /** "rsync: [sender] TEXT\n" as MSG_ERROR_XFER (rsync's rsyserr/FERROR_XFER). */
@@ -182,9 +185,13 @@ export async function serve(p: ServerParams): Promise<number> {
       const kib = Number.parseInt(o.bwlimit, 10);
       if (kib > 0) w.setBwlimit(kib);
     }
-    const csum = await makeChecksums(csumName as never, seed, (compat & CF_CHKSUM_SEED_FIX) !== 0);
+    // A no-change pull never hashes: do not make it wait for the hash code.
+    const csumP = makeChecksums(csumName as CsumName, seed, (compat & CF_CHKSUM_SEED_FIX) !== 0);
+    csumP.catch(() => {});
     const s: Session = {
-      p, r, w, protocol, compat, seed, csum, scratch: {},
+      p, r, w, protocol, compat, seed, scratch: {},
+      csumLen: csumName === 'xxh3' || csumName === 'xxh64' ? 8 : 16,
+      loadCsum: () => csumP,
       xferError: (text) => w.msg(MSG_ERROR_XFER, `rsync: [sender] ${text}\n`),
       info: (text) => w.msg(MSG_INFO, `${text}\n`),
       warning: (text) => w.msg(MSG_WARNING, `${text}\n`),

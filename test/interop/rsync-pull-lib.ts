@@ -52,6 +52,8 @@ export function makeDiffering(tree: string, dst: string): void {
   const fd = openSync(join(dst, 'big.bin'), 'r+');
   writeSync(fd, Buffer.from('X'), 0, 1, 500_000);
   closeSync(fd);
+  // Same size, other content: the mtime must differ too or the quick check (seconds) skips it.
+  utimesSync(join(dst, 'big.bin'), new Date('2002-02-02'), new Date('2002-02-02'));
   appendFileSync(join(dst, 'd1/d2/rep'), randomBytes(777));
   utimesSync(join(dst, 'd1/f1'), new Date('2001-01-01'), new Date('2001-01-01'));
   chmodSync(join(dst, 'd1'), 0o700);
