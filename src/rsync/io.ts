@@ -301,7 +301,12 @@ export class Writer {
   private rateStart = 0;
   private rateBase = 0;
 
-  constructor(private readonly output: Writable) {}
+  constructor(private readonly output: Writable) {
+    // A peer that hangs up (EPIPE, ECONNRESET) ends the run; never an unhandled 'error'.
+    output.on('error', () => {
+      this.dead ??= new ConnectionClosed();
+    });
+  }
 
   /** io.c: sleep_for_bwlimit — keep the average write rate at `kib` KiB/s. */
   setBwlimit(kib: number): void {

@@ -135,6 +135,7 @@ export async function serve(p: ServerParams): Promise<number> {
     if (letters.includes('V') && !p.failure) w.out.byte(compat);
     else w.out.varint(compat);
     let csumName = 'md5';
+    let setupError: string | undefined;
     if (compat & CF_VARINT_FLIST_FLAGS) {
       const wantCsumList = !o.checksumChoice;
       const wantCompressList = o.compress && !o.compressChoice;
@@ -146,28 +147,25 @@ export async function serve(p: ServerParams): Promise<number> {
       if (wantCsumList) {
         const list = await r.vstring(1024);
         const c = chooseChecksum(list);
-        if (!c) {
-          w.mux = true;
-          return await fail({ w, protocol }, [`rsync: Failed to negotiate a checksum choice (client offered: ${list})`], RERR_UNSUPPORTED);
-        }
-        csumName = c;
+        if (c) csumName = c;
+        else setupError = `rsync: Failed to negotiate a checksum choice (client offered: ${list})`;
       }
       if (wantCompressList) await r.vstring(1024);
     }
     if (o.checksumChoice) {
       const first = o.checksumChoice.split(',')[0]!;
       const c = checksumByName(first);
-      if (!c) {
-        w.mux = true;
-        return await fail({ w, protocol }, [`rsync: unknown checksum name: ${first}`], RERR_UNSUPPORTED);
-      }
-      csumName = c;
+      if (c) csumName = c;
+      else setupError = `rsync: The server does not support the checksum "${first}"`;
     }
+    // The seed always follows, even when setup failed: the client reads it before
+    // it looks for multiplexed messages.
     const seed = o.checksumSeed ?? p.seed ?? ((Math.floor(Date.now() / 1000) ^ (process.pid << 6)) & 0x7fffffff);
     w.out.int32(seed);
     w.flush();
     w.mux = true;
     r.mux = true;
+    if (setupError) return await fail({ w, protocol }, [setupError], RERR_UNSUPPORTED);
     if (p.module.timeout > 0 && protocol >= 31) w.msgInt(MSG_IO_TIMEOUT, p.module.timeout);
 
     if (p.failure) return await fail({ w, protocol }, p.failure.lines, p.failure.code, p.failure.exitMessage ?? true);
