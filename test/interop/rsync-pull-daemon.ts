@@ -10,7 +10,7 @@ import { start, waitFor } from '../fixtures/proc.js';
 import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { ROOT, NODE } from '../fixtures/bin.js';
-import { makeTree, makeDiffering, startBothDaemons, rsync, treeDiff, isRoot } from './rsync-pull-lib.js';
+import { makeTree, makeDiffering, startBothDaemons, rsync, treeDiff, isRoot } from '../fixtures/rsync-pull.js';
 
 spawnSync(NODE, [join(ROOT, 'build/build.mjs'), '--if-stale'], { stdio: 'inherit' });
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { ROOT, NODE } from '../fixtures/bin.js';
 import { start, waitFor } from '../fixtures/proc.js';
-import { makeTree, makeDiffering, makeRsh, startRealDaemon, rsync, treeDiff, isRoot, linkGroup } from './rsync-pull-lib.js';
+import { makeTree, makeDiffering, makeRsh, startRealDaemon, rsync, treeDiff, isRoot, linkGroup } from '../fixtures/rsync-pull.js';
 
 spawnSync(NODE, [join(ROOT, 'build/build.mjs'), '--if-stale'], { stdio: 'inherit' });
 
