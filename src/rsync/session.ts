@@ -169,6 +169,13 @@ export async function serve(p: ServerParams): Promise<number> {
     if (p.module.timeout > 0 && protocol >= 31) w.msgInt(MSG_IO_TIMEOUT, p.module.timeout);
 
     if (p.failure) return await fail({ w, protocol }, p.failure.lines, p.failure.code, p.failure.exitMessage ?? true);
+    // Options that change the wire format or the file selection in ways this sender does
+    // not implement are refused rather than half-served (options.c: create_refuse_error,
+    // "The server does not support ...").
+    const unsupported = o.acls ? '--acls (-A)' : o.xattrs ? '--xattrs (-X)' : o.iconv !== undefined ? '--iconv'
+      : o.copyLinks ? '--copy-links (-L)' : o.copyUnsafeLinks ? '--copy-unsafe-links' : o.copyDirlinks ? '--copy-dirlinks (-k)'
+        : o.crtimes ? '--crtimes (-N)' : undefined;
+    if (unsupported) return await fail({ w, protocol }, [`rsync: The server does not support ${unsupported}`], RERR_SYNTAX);
     if (o.compress && o.compressChoice !== 'none') {
       return await fail({ w, protocol }, [`rsync: The server does not support --compress (-z)${o.compressChoice ? ` with ${o.compressChoice}` : ''}`], RERR_UNSUPPORTED);
     }
