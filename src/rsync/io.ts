@@ -30,6 +30,8 @@ const HIGH_WATER = 16 * 1024 * 1024;
 /** io.c: IO_BUFFER_SIZE — the largest MSG_DATA frame we write, as rsync does. */
 const FRAME = 32 * 1024;
 const QUEUE_MAX = 4 * 1024 * 1024;
+/** Size of a batch of literal frames. */
+const BATCH = 1024 * 1024;
 
 export class Reader {
   private buf: Uint8Array = new Uint8Array(256 * 1024);
@@ -290,13 +292,21 @@ export class Writer {
   /** When we last wrote (for the I/O timeout). */
   lastIo = Date.now();
   private dead: Error | undefined;
+  /** Literal frames waiting to be written in one go. */
+  private batch: Buffer | undefined;
+  private batchLen = 0;
   private waiting: Promise<void> | undefined;
   /** --bwlimit in bytes per second (0 = none) and when the paced stretch started. */
   private rate = 0;
   private rateStart = 0;
   private rateBase = 0;
 
-  constructor(private readonly output: Writable) {}
+  constructor(private readonly output: Writable) {
+    // A peer that hangs up (EPIPE, ECONNRESET) ends the run; never an unhandled 'error'.
+    output.on('error', () => {
+      this.dead ??= new ConnectionClosed();
+    });
+  }
 
   /** io.c: sleep_for_bwlimit — keep the average write rate at `kib` KiB/s. */
   setBwlimit(kib: number): void {
@@ -307,6 +317,7 @@ export class Writer {
 
   /** Send the buffered data now (framed when multiplexing). */
   flush(): void {
+    this.sendBatch();
     const len = this.out.len;
     if (len === 0) return;
     const data = this.out.buf;
@@ -346,7 +357,8 @@ export class Writer {
 
   /**
    * A literal token (int32 length + the bytes) as one MSG_DATA frame of its own, with a
-   * single copy of the data (the hot path of a full transfer).
+   * single copy of the data, gathered into a large batch so that a full transfer makes
+   * few writes and little garbage (the hot path of a full transfer).
    */
   literal(data: Uint8Array, start: number, end: number): void {
     const n = end - start;
@@ -355,12 +367,27 @@ export class Writer {
       this.out.bytes(data.subarray(start, end));
       return;
     }
-    this.flush();
-    const b = Buffer.allocUnsafe(8 + n);
-    muxHeader(MSG_DATA, 4 + n, b, 0);
-    b.writeInt32LE(n, 4);
-    b.set(data.subarray(start, end), 8);
-    this.send(b);
+    if (this.out.len) this.flush();
+    if (this.batch && this.batchLen + 8 + n > this.batch.length) this.sendBatch();
+    if (!this.batch) {
+      this.batch = Buffer.allocUnsafe(Math.max(BATCH, 8 + n));
+      this.batchLen = 0;
+    }
+    const b = this.batch;
+    const at = this.batchLen;
+    muxHeader(MSG_DATA, 4 + n, b, at);
+    b.writeInt32LE(n, at + 4);
+    b.set(data.subarray(start, end), at + 8);
+    this.batchLen = at + 8 + n;
+  }
+
+  private sendBatch(): void {
+    const b = this.batch;
+    if (!b) return;
+    const len = this.batchLen;
+    this.batch = undefined;
+    this.batchLen = 0;
+    if (len) this.send(b.subarray(0, len));
   }
 
   writeNdx(ndx: number): void {
@@ -391,7 +418,7 @@ export class Writer {
 
   /** Flush when the buffer is large; wait while the socket is congested. */
   async maybeFlush(limit = 256 * 1024): Promise<void> {
-    if (this.out.len >= (this.rate ? Math.min(limit, Math.max(512, this.rate / 8)) : limit)) this.flush();
+    if (this.out.len + this.batchLen >= (this.rate ? Math.min(limit, Math.max(512, this.rate / 8)) : limit)) this.flush();
     if (this.waiting) await this.waiting;
     if (this.rate) {
       const due = this.rateStart + ((this.total - this.rateBase) / this.rate) * 1000;

@@ -63,6 +63,53 @@ export function rollingSum(data: Uint8Array): number {
   return ((out[0]! & 0xffff) | (out[1]! << 16)) >>> 0;
 }
 
+/**
+ * match.c: hash_search's inner loop — roll from st[3] while no block has the window's
+ * sum1 and length, up to `limit` (exclusive). Leaves s1, s2, k, offset in st: either at
+ * a candidate offset or at `limit`.
+ */
+function scan(
+  i8: Int8Array, bufStart: number, limit: number, size: number, st: Float64Array,
+  head: Int32Array, next: Int32Array, sum1: Uint32Array, bits: number, blength: number, lastLen: number, count: number,
+): void {
+  let s1 = st[0]! | 0;
+  let s2 = st[1]! | 0;
+  let k = st[2]!;
+  let offset = st[3]!;
+  const shift = 32 - bits;
+  const mask = (1 << bits) - 1;
+  while (offset < limit) {
+    const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
+    let i = head[(Math.imul(sum ^ (sum >>> bits), 0x9e3779b1) >>> shift) & mask]!;
+    if (i >= 0) {
+      const l = blength < size - offset ? blength : size - offset;
+      for (; i >= 0; i = next[i]!) {
+        if (sum1[i] === sum && (i === count - 1 ? lastLen : blength) === l) {
+          st[0] = s1;
+          st[1] = s2;
+          st[2] = k;
+          st[3] = offset;
+          return;
+        }
+      }
+    }
+    const old = i8[offset - bufStart]!;
+    s1 = (s1 - old) | 0;
+    s2 = (s2 - k * old) | 0;
+    if (offset + k < size) {
+      s1 = (s1 + i8[offset + k - bufStart]!) | 0;
+      s2 = (s2 + s1) | 0;
+    } else {
+      k--;
+    }
+    offset++;
+  }
+  st[0] = s1;
+  st[1] = s2;
+  st[2] = k;
+  st[3] = offset;
+}
+
 const WINDOW = 4 * 1024 * 1024;
 const READ_MAX = 1024 * 1024;
 
@@ -76,170 +123,258 @@ export async function matchFile(
   sink: TokenSink, onData: (b: Uint8Array) => void, pace: () => Promise<void> = async () => {},
   scratch: { buf?: Uint8Array } = {},
 ): Promise<MatchResult> {
-  const blength = sigs.blength;
-  const res: MatchResult = { read: 0, literalBytes: 0, matchedBytes: 0, short: false };
-  // A window no larger than the file; the caller's scratch buffer is reused across files.
-  const bufSize = Math.min(Math.max(WINDOW, 2 * (blength + CHUNK_SIZE) + 1), Math.max(size, 1));
-  if (!scratch.buf || scratch.buf.length < bufSize) scratch.buf = new Uint8Array(Math.max(bufSize, Math.min(WINDOW, 2 * (scratch.buf?.length ?? 0))));
-  const buf = scratch.buf;
-  const i8 = new Int8Array(buf.buffer, buf.byteOffset, buf.length);
-  let bufStart = 0; // file offset of buf[0]
-  let bufEnd = 0; // file offset just past the valid bytes
-  let hashedTo = 0; // file offset up to which onData has seen the bytes
+  const m = new Matcher(readAt, size, sigs, strong, sink, onData, scratch);
+  // The matcher runs synchronously (V8 optimizes its loops) and stops after each read
+  // window so that we can wait for the socket (backpressure, --bwlimit) in between.
+  while (!m.run()) await pace();
+  return m.res;
+}
+
+/** How many bytes the matcher reads before it lets the caller wait. */
+const PAUSE_BYTES = READ_MAX;
+
+class Matcher {
+  readonly res: MatchResult = { read: 0, literalBytes: 0, matchedBytes: 0, short: false };
+  private readonly buf: Uint8Array;
+  private readonly i8: Int8Array;
+  private readonly bufSize: number;
+  private bufStart = 0; // file offset of buf[0]
+  private bufEnd = 0; // file offset just past the valid bytes
+  private hashedTo = 0; // file offset up to which onData has seen the bytes
+  private sincePause = 0;
+  private phase = 0; // 0 start, 1 matching, 2 literal tail, 3 done
+  private readonly blength: number;
+  private readonly count: number;
+  private readonly lastLen: number;
+  private readonly end: number;
+  private bits = 10;
+  private head = new Int32Array(0);
+  private next = new Int32Array(0);
+  private offset = 0;
+  private lastMatch = 0;
+  private wantI = 0;
+  private k = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private readonly parts = new Int32Array(2);
+  private readonly st = new Float64Array(4);
+
+  constructor(
+    private readonly readAt: ReadAt, private readonly size: number, private readonly sigs: Signatures,
+    private readonly strong: (b: Uint8Array) => Uint8Array, private readonly sink: TokenSink,
+    private readonly onData: (b: Uint8Array) => void, scratch: { buf?: Uint8Array },
+  ) {
+    this.blength = sigs.blength;
+    this.count = sigs.count;
+    this.lastLen = sigs.remainder || sigs.blength;
+    this.end = size + 1 - this.lastLen;
+    // A window no larger than the file; the caller's scratch buffer is reused across files.
+    this.bufSize = Math.min(Math.max(WINDOW, 2 * (this.blength + CHUNK_SIZE) + 1), Math.max(size, 1));
+    if (!scratch.buf || scratch.buf.length < this.bufSize) scratch.buf = new Uint8Array(Math.max(this.bufSize, Math.min(WINDOW, 2 * (scratch.buf?.length ?? 0))));
+    this.buf = scratch.buf;
+    this.i8 = new Int8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  }
 
   /** Make buf hold [keepFrom, want) (want clamped to size); the bytes before keepFrom may go. */
-  // Between windows the caller may wait for the socket to drain (backpressure, --bwlimit).
-  const fill = async (keepFrom: number, want: number): Promise<void> => {
+  private fill(keepFrom: number, want: number): void {
+    const size = this.size;
     if (want > size) want = size;
-    if (want <= bufEnd) return;
-    await pace();
-    if (want - keepFrom > bufSize) throw new Error('match window too small');
-    if (want - bufStart > bufSize) {
-      buf.copyWithin(0, keepFrom - bufStart, bufEnd - bufStart);
-      bufStart = keepFrom;
+    if (want <= this.bufEnd) return;
+    const buf = this.buf;
+    if (want - keepFrom > this.bufSize) throw new Error('match window too small');
+    if (want - this.bufStart > this.bufSize) {
+      buf.copyWithin(0, keepFrom - this.bufStart, this.bufEnd - this.bufStart);
+      this.bufStart = keepFrom;
     }
     // Large reads, but not the whole window at once: data is read close to when it is
     // sent, so a file that changes while it is sent is noticed as rsync notices it.
-    const target = Math.min(size, bufStart + bufSize, Math.max(want, bufEnd + READ_MAX));
-    while (bufEnd < target) {
+    const target = Math.min(size, this.bufStart + this.bufSize, Math.max(want, this.bufEnd + READ_MAX));
+    while (this.bufEnd < target) {
       let n = 0;
-      if (!res.short) n = readAt(buf, bufEnd - bufStart, target - bufEnd, bufEnd);
+      if (!this.res.short) n = this.readAt(buf, this.bufEnd - this.bufStart, target - this.bufEnd, this.bufEnd);
       if (n <= 0) {
         // fileio.c: map_ptr zero-fills what it could not read: the file changed under us.
-        res.short = true;
-        buf.fill(0, bufEnd - bufStart, target - bufStart);
-        n = target - bufEnd;
+        this.res.short = true;
+        buf.fill(0, this.bufEnd - this.bufStart, target - this.bufStart);
+        n = target - this.bufEnd;
       } else {
-        res.read += n;
+        this.res.read += n;
       }
-      bufEnd += n;
+      this.bufEnd += n;
+      this.sincePause += n;
     }
-    if (bufEnd > hashedTo) {
-      onData(buf.subarray(hashedTo - bufStart, bufEnd - bufStart));
-      hashedTo = bufEnd;
+    if (this.bufEnd > this.hashedTo) {
+      this.onData(buf.subarray(this.hashedTo - this.bufStart, this.bufEnd - this.bufStart));
+      this.hashedTo = this.bufEnd;
     }
-  };
+  }
 
-  const sendLiteral = (from: number, to: number): void => {
+  private sendLiteral(from: number, to: number): void {
     for (let p = from; p < to; p += CHUNK_SIZE) {
       const e = Math.min(to, p + CHUNK_SIZE);
-      sink.literal(buf, p - bufStart, e - bufStart);
+      this.sink.literal(this.buf, p - this.bufStart, e - this.bufStart);
     }
-    res.literalBytes += to - from;
-  };
-
-  if (sigs.count === 0 || size === 0) {
-    for (let at = 0; at < size;) {
-      await fill(at, at + READ_MAX);
-      const end = bufEnd;
-      sendLiteral(at, end);
-      at = end;
-    }
-    return res;
+    this.res.literalBytes += to - from;
   }
 
-  // match.c: build_hash_table — chained buckets on a hash of sum1.
-  const count = sigs.count;
-  let bits = 10;
-  while ((1 << bits) < count * 2 && bits < 22) bits++;
-  const mask = (1 << bits) - 1;
-  const head = new Int32Array(1 << bits).fill(-1);
-  const next = new Int32Array(count);
-  const sum1 = sigs.sum1;
-  for (let i = count - 1; i >= 0; i--) {
-    const h = Math.imul(sum1[i]! ^ (sum1[i]! >>> bits), 0x9e3779b1) >>> (32 - bits) & mask;
-    next[i] = head[h]!;
-    head[h] = i;
+  private blockLen(i: number): number {
+    return i === this.count - 1 ? this.lastLen : this.blength;
   }
-  const s2len = sigs.s2length;
-  const stg = sigs.strong;
-  const lastLen = sigs.remainder || blength;
-  const blockLen = (i: number): number => (i === count - 1 ? lastLen : blength);
 
-  let offset = 0;
-  let lastMatch = 0;
-  let wantI = 0;
-  const end = size + 1 - lastLen;
-  let k = Math.min(blength, size);
-  await fill(0, k);
-  const parts = new Int32Array(2);
-  rollingParts(i8, 0, k, parts);
-  let s1 = parts[0]!;
-  let s2 = parts[1]!;
-  let sum: number;
-
-  while (offset < end) {
-    sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
-    let i = head[Math.imul(sum ^ (sum >>> bits), 0x9e3779b1) >>> (32 - bits) & mask]!;
-    let hit = -1;
-    if (i >= 0) {
-      const l = Math.min(blength, size - offset);
-      let digest: Uint8Array | undefined;
-      for (; i >= 0; i = next[i]!) {
-        if (sum1[i] !== sum || blockLen(i) !== l) continue;
-        if (!digest) {
-          if (offset + l > bufEnd) await fill(lastMatch, offset + l);
-          digest = strong(buf.subarray(offset - bufStart, offset - bufStart + l));
-        }
-        let same = true;
-        const base = i * s2len;
-        for (let j = 0; j < s2len; j++) {
-          if (stg[base + j] !== digest[j]) { same = false; break; }
-        }
-        if (!same) continue;
-        hit = i;
-        // match.c: hash_search prefers the block after the previous match (keeps runs contiguous).
-        if (i === wantI) break;
-        if (wantI < count && sum1[wantI] === sum && blockLen(wantI) === l) {
-          let w = true;
-          const wb = wantI * s2len;
-          for (let j = 0; j < s2len; j++) {
-            if (stg[wb + j] !== digest[j]) { w = false; break; }
-          }
-          if (w) hit = wantI;
-        }
-        break;
+  /** Work until done (true) or until a read window was consumed (false: the caller may wait). */
+  run(): boolean {
+    this.sincePause = 0;
+    if (this.phase === 0) {
+      if (this.count === 0 || this.size === 0) {
+        this.phase = 2;
+      } else {
+        this.start();
+        this.phase = 1;
       }
-      if (hit >= 0) {
-        sendLiteral(lastMatch, offset);
-        sink.block(hit, l);
-        res.matchedBytes += l;
-        offset += l;
-        lastMatch = offset;
-        wantI = hit + 1;
+    }
+    if (this.phase === 1) {
+      if (!this.matchLoop()) return false;
+      this.phase = 2;
+    }
+    if (this.phase === 2) {
+      // What is left is literal.
+      while (this.lastMatch < this.size) {
+        if (this.sincePause >= PAUSE_BYTES) return false;
+        const at = this.lastMatch;
+        this.fill(at, Math.min(this.size, at + READ_MAX));
+        const e = this.bufEnd;
+        this.sendLiteral(at, e);
+        this.lastMatch = e;
+      }
+      this.phase = 3;
+    }
+    return true;
+  }
+
+  /** match.c: build_hash_table — chained buckets on a hash of sum1 — and the first window. */
+  private start(): void {
+    const count = this.count;
+    let bits = 10;
+    while ((1 << bits) < count * 2 && bits < 22) bits++;
+    this.bits = bits;
+    const mask = (1 << bits) - 1;
+    this.head = new Int32Array(1 << bits).fill(-1);
+    this.next = new Int32Array(count);
+    const sum1 = this.sigs.sum1;
+    for (let i = count - 1; i >= 0; i--) {
+      const h = (Math.imul(sum1[i]! ^ (sum1[i]! >>> bits), 0x9e3779b1) >>> (32 - bits)) & mask;
+      this.next[i] = this.head[h]!;
+      this.head[h] = i;
+    }
+    this.k = Math.min(this.blength, this.size);
+    this.fill(0, this.k);
+    rollingParts(this.i8, 0, this.k, this.parts);
+    this.s1 = this.parts[0]!;
+    this.s2 = this.parts[1]!;
+  }
+
+  /** match.c: hash_search. Returns true when the matching part is finished. */
+  private matchLoop(): boolean {
+    const { i8, size, blength, end, count, sigs, head, next, bits, st, parts, bufSize } = this;
+    const sum1 = sigs.sum1;
+    const s2len = sigs.s2length;
+    const stg = sigs.strong;
+    const mask = (1 << bits) - 1;
+    let { offset, lastMatch, wantI, k, s1, s2 } = this;
+    const save = (): void => {
+      this.offset = offset;
+      this.lastMatch = lastMatch;
+      this.wantI = wantI;
+      this.k = k;
+      this.s1 = s1;
+      this.s2 = s2;
+    };
+    while (offset < end) {
+      if (this.sincePause >= PAUSE_BYTES) {
+        save();
+        return false;
+      }
+      // The fast path: roll over offsets without a candidate block.
+      let limit = Math.min(end, lastMatch + CHUNK_SIZE + blength);
+      if (this.bufEnd < size) limit = Math.min(limit, this.bufEnd - k);
+      if (offset < limit) {
+        st[0] = s1;
+        st[1] = s2;
+        st[2] = k;
+        st[3] = offset;
+        scan(i8, this.bufStart, limit, size, st, head, next, sum1, bits, blength, this.lastLen, count);
+        s1 = st[0]!;
+        s2 = st[1]!;
+        k = st[2]!;
+        offset = st[3]!;
         if (offset >= end) break;
-        k = Math.min(blength, size - offset);
-        if (offset + k + 1 > bufEnd) await fill(lastMatch, offset + k + 1);
-        rollingParts(i8, offset - bufStart, offset - bufStart + k, parts);
-        s1 = parts[0]!;
-        s2 = parts[1]!;
-        continue;
+      }
+      const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
+      let i = head[(Math.imul(sum ^ (sum >>> bits), 0x9e3779b1) >>> (32 - bits)) & mask]!;
+      let hit = -1;
+      if (i >= 0) {
+        const l = Math.min(blength, size - offset);
+        let digest: Uint8Array | undefined;
+        for (; i >= 0; i = next[i]!) {
+          if (sum1[i] !== sum || this.blockLen(i) !== l) continue;
+          if (!digest) {
+            if (offset + l > this.bufEnd) this.fill(lastMatch, offset + l);
+            digest = this.strong(this.buf.subarray(offset - this.bufStart, offset - this.bufStart + l));
+          }
+          let same = true;
+          const base = i * s2len;
+          for (let j = 0; j < s2len; j++) {
+            if (stg[base + j] !== digest[j]) { same = false; break; }
+          }
+          if (!same) continue;
+          hit = i;
+          // match.c: hash_search prefers the block after the previous match (keeps runs contiguous).
+          if (i === wantI) break;
+          if (wantI < count && sum1[wantI] === sum && this.blockLen(wantI) === l) {
+            let w = true;
+            const wb = wantI * s2len;
+            for (let j = 0; j < s2len; j++) {
+              if (stg[wb + j] !== digest[j]) { w = false; break; }
+            }
+            if (w) hit = wantI;
+          }
+          break;
+        }
+        if (hit >= 0) {
+          this.sendLiteral(lastMatch, offset);
+          this.sink.block(hit, l);
+          this.res.matchedBytes += l;
+          offset += l;
+          lastMatch = offset;
+          wantI = hit + 1;
+          if (offset >= end) break;
+          k = Math.min(blength, size - offset);
+          if (offset + k + 1 > this.bufEnd) this.fill(lastMatch, offset + k + 1);
+          rollingParts(i8, offset - this.bufStart, offset - this.bufStart + k, parts);
+          s1 = parts[0]!;
+          s2 = parts[1]!;
+          continue;
+        }
+      }
+      // Roll one byte: the window [offset, offset+k) becomes [offset+1, offset+1+k).
+      if (offset + k + 1 > this.bufEnd) this.fill(lastMatch, offset + k + 1 + bufSize / 2);
+      const old = i8[offset - this.bufStart]!;
+      s1 = (s1 - old) | 0;
+      s2 = (s2 - k * old) | 0;
+      if (offset + k < size) {
+        s1 = (s1 + i8[offset + k - this.bufStart]!) | 0;
+        s2 = (s2 + s1) | 0;
+      } else {
+        k--;
+      }
+      offset++;
+      // Keep the pending literal bounded: it must stay inside the window.
+      if (offset - lastMatch >= CHUNK_SIZE + blength) {
+        this.sendLiteral(lastMatch, lastMatch + CHUNK_SIZE);
+        lastMatch += CHUNK_SIZE;
       }
     }
-    // Roll one byte: the window [offset, offset+k) becomes [offset+1, offset+1+k).
-    if (offset + k + 1 > bufEnd) await fill(lastMatch, offset + k + 1 + bufSize / 2);
-    const old = i8[offset - bufStart]!;
-    s1 = (s1 - old) | 0;
-    s2 = (s2 - k * old) | 0;
-    if (offset + k < size) {
-      s1 = (s1 + i8[offset + k - bufStart]!) | 0;
-      s2 = (s2 + s1) | 0;
-    } else {
-      k--;
-    }
-    offset++;
-    // Keep the pending literal bounded: it must stay inside the window.
-    if (offset - lastMatch >= CHUNK_SIZE + blength) {
-      sendLiteral(lastMatch, lastMatch + CHUNK_SIZE);
-      lastMatch += CHUNK_SIZE;
-    }
+    save();
+    return true;
   }
-  // What is left is literal.
-  for (let at = lastMatch; at < size;) {
-    await fill(at, Math.min(size, at + READ_MAX));
-    const e = bufEnd;
-    sendLiteral(at, e);
-    at = e;
-  }
-  return res;
 }

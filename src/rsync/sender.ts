@@ -19,6 +19,7 @@ import { fsPath, sanitizePath, resolveConfined } from './confine.js';
 import { sysText } from './strerror.js';
 import { parseChmod } from './chmod.js';
 import { IdNames } from './ids.js';
+import type { Checksums } from './checksum.js';
 
 // rsync.h: item flags
 const ITEM_BASIS_TYPE_FOLLOWS = 1 << 11;
@@ -104,13 +105,14 @@ export async function runSender(s: Session): Promise<number> {
     if (!o.relative) o.relative = true;
   }
 
-  const csumLen = o.checksum ? s.csum.len : 0;
+  const csumLen = o.checksum ? s.csumLen : 0;
+  const csumForList = o.checksum ? await s.loadCsum() : undefined;
   const chmod = mod.outgoingChmod ? parseChmod(mod.outgoingChmod) : undefined;
   let ioError = 0;
   const list = buildFileList({
     root: mod.path, moduleName: mod.name, opts: o, client, daemon,
     ignoreNonreadable: mod.ignoreNonreadable, chmod, mungeSymlinks: mod.mungeSymlinks,
-    checksum: csumLen ? (src) => fileDigest(s, src) : undefined,
+    checksum: csumForList ? (src) => fileDigest(s, csumForList, src) : undefined,
     error: (text) => s.xferError(text),
     info: (text) => s.info(text),
   }, sources);
@@ -220,7 +222,7 @@ export async function runSender(s: Session): Promise<number> {
       continue;
     }
     const sigs = await receiveSums(s);
-    ioError |= await sendFile(s, e, q, sigs, echo, quoted);
+    ioError |= await sendFile(s, await s.loadCsum(), e, q, sigs, echo, quoted);
     await w.maybeFlush();
   }
   w.writeNdx(NDX_DONE);
@@ -272,7 +274,7 @@ async function receiveSums(s: Session): Promise<Signatures> {
   const remainder = await r.int32();
   if (count < 0 || count > 0x7fffffff / 4) throw new ProtocolError(`Invalid checksum count ${count} [sender]`);
   if (blength < 0 || blength > MAX_BLOCK_SIZE || (count > 0 && blength === 0)) throw new ProtocolError(`Invalid block length ${blength} [sender]`);
-  if (s2length < 0 || s2length > s.csum.len) throw new ProtocolError(`Invalid checksum length ${s2length} [sender]`);
+  if (s2length < 0 || s2length > s.csumLen) throw new ProtocolError(`Invalid checksum length ${s2length} [sender]`);
   if (remainder < 0 || remainder > blength) throw new ProtocolError(`Invalid remainder length ${remainder} [sender]`);
   const sum1 = new Uint32Array(count);
   const strong = new Uint8Array(count * s2length);
@@ -286,7 +288,7 @@ async function receiveSums(s: Session): Promise<Signatures> {
 
 /** Open, match and send one file; returns io_error bits. */
 async function sendFile(
-  s: Session, e: Entry, q: Request, sigs: Signatures, echo: (q: Request) => void, quoted: (rel: string) => string,
+  s: Session, csum: Checksums, e: Entry, q: Request, sigs: Signatures, echo: (q: Request) => void, quoted: (rel: string) => string,
 ): Promise<number> {
   const { w } = s;
   let fd: number;
@@ -317,11 +319,11 @@ async function sendFile(
     w.out.int32(sigs.blength);
     w.out.int32(sigs.s2length);
     w.out.int32(sigs.remainder);
-    const hasher = s.csum.file();
+    const hasher = csum.file();
     const out = w.out;
     const res = await matchFile(
       (buf, off, len, pos) => readSync(fd, buf, off, len, pos),
-      size, sigs, (b) => s.csum.block(b),
+      size, sigs, (b) => csum.block(b),
       {
         literal(data, start, end) {
           w.literal(data, start, end);
@@ -355,10 +357,10 @@ async function sendFile(
 }
 
 /** The unseeded whole-file digest for -c (checksum.c: file_checksum). */
-function fileDigest(s: Session, src: string): Uint8Array {
+function fileDigest(s: Session, csum: Checksums, src: string): Uint8Array {
   const fd = openSync(fsPath(s.p.module.path, src), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    const h = s.csum.file();
+    const h = csum.file();
     const buf = new Uint8Array(1024 * 1024);
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);

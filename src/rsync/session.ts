@@ -6,7 +6,7 @@
 import type { ServerParams } from './server.js';
 import { Reader, Writer, ProtocolError } from './io.js';
 import { capabilityLetters } from './options.js';
-import { CHECKSUM_OFFER, chooseChecksum, checksumByName, makeChecksums, type Checksums } from './checksum.js';
+import { CHECKSUM_OFFER, chooseChecksum, checksumByName, makeChecksums, type Checksums, type CsumName } from './checksum.js';
 import { MSG_ERROR, MSG_ERROR_EXIT, MSG_ERROR_XFER, MSG_INFO, MSG_IO_TIMEOUT, MSG_NOOP, MSG_WARNING } from './wire/codec.js';
 import { runSender } from './sender.js';
 
@@ -47,7 +47,10 @@ export interface Session {
   protocol: number;
   compat: number;
   seed: number;
-  csum: Checksums;
+  /** Digest length of the negotiated checksum (known before the hash code is ready). */
+  csumLen: number;
+  /** The negotiated checksum; its WebAssembly is compiled in the background from setup on. */
+  loadCsum(): Promise<Checksums>;
   /** The matcher's read window, reused from file to file. */
   scratch: { buf?: Uint8Array };
   /** "rsync: [sender] TEXT\n" as MSG_ERROR_XFER (rsync's rsyserr/FERROR_XFER). */
@@ -132,6 +135,7 @@ export async function serve(p: ServerParams): Promise<number> {
     if (letters.includes('V') && !p.failure) w.out.byte(compat);
     else w.out.varint(compat);
     let csumName = 'md5';
+    let setupError: string | undefined;
     if (compat & CF_VARINT_FLIST_FLAGS) {
       const wantCsumList = !o.checksumChoice;
       const wantCompressList = o.compress && !o.compressChoice;
@@ -143,31 +147,35 @@ export async function serve(p: ServerParams): Promise<number> {
       if (wantCsumList) {
         const list = await r.vstring(1024);
         const c = chooseChecksum(list);
-        if (!c) {
-          w.mux = true;
-          return await fail({ w, protocol }, [`rsync: Failed to negotiate a checksum choice (client offered: ${list})`], RERR_UNSUPPORTED);
-        }
-        csumName = c;
+        if (c) csumName = c;
+        else setupError = `rsync: Failed to negotiate a checksum choice (client offered: ${list})`;
       }
       if (wantCompressList) await r.vstring(1024);
     }
     if (o.checksumChoice) {
       const first = o.checksumChoice.split(',')[0]!;
       const c = checksumByName(first);
-      if (!c) {
-        w.mux = true;
-        return await fail({ w, protocol }, [`rsync: unknown checksum name: ${first}`], RERR_UNSUPPORTED);
-      }
-      csumName = c;
+      if (c) csumName = c;
+      else setupError = `rsync: The server does not support the checksum "${first}"`;
     }
+    // The seed always follows, even when setup failed: the client reads it before
+    // it looks for multiplexed messages.
     const seed = o.checksumSeed ?? p.seed ?? ((Math.floor(Date.now() / 1000) ^ (process.pid << 6)) & 0x7fffffff);
     w.out.int32(seed);
     w.flush();
     w.mux = true;
     r.mux = true;
+    if (setupError) return await fail({ w, protocol }, [setupError], RERR_UNSUPPORTED);
     if (p.module.timeout > 0 && protocol >= 31) w.msgInt(MSG_IO_TIMEOUT, p.module.timeout);
 
     if (p.failure) return await fail({ w, protocol }, p.failure.lines, p.failure.code, p.failure.exitMessage ?? true);
+    // Options that change the wire format or the file selection in ways this sender does
+    // not implement are refused rather than half-served (options.c: create_refuse_error,
+    // "The server does not support ...").
+    const unsupported = o.acls ? '--acls (-A)' : o.xattrs ? '--xattrs (-X)' : o.iconv !== undefined ? '--iconv'
+      : o.copyLinks ? '--copy-links (-L)' : o.copyUnsafeLinks ? '--copy-unsafe-links' : o.copyDirlinks ? '--copy-dirlinks (-k)'
+        : o.crtimes ? '--crtimes (-N)' : undefined;
+    if (unsupported) return await fail({ w, protocol }, [`rsync: The server does not support ${unsupported}`], RERR_SYNTAX);
     if (o.compress && o.compressChoice !== 'none') {
       return await fail({ w, protocol }, [`rsync: The server does not support --compress (-z)${o.compressChoice ? ` with ${o.compressChoice}` : ''}`], RERR_UNSUPPORTED);
     }
@@ -182,9 +190,13 @@ export async function serve(p: ServerParams): Promise<number> {
       const kib = Number.parseInt(o.bwlimit, 10);
       if (kib > 0) w.setBwlimit(kib);
     }
-    const csum = await makeChecksums(csumName as never, seed, (compat & CF_CHKSUM_SEED_FIX) !== 0);
+    // A no-change pull never hashes: do not make it wait for the hash code.
+    const csumP = makeChecksums(csumName as CsumName, seed, (compat & CF_CHKSUM_SEED_FIX) !== 0);
+    csumP.catch(() => {});
     const s: Session = {
-      p, r, w, protocol, compat, seed, csum, scratch: {},
+      p, r, w, protocol, compat, seed, scratch: {},
+      csumLen: csumName === 'xxh3' || csumName === 'xxh64' ? 8 : 16,
+      loadCsum: () => csumP,
       xferError: (text) => w.msg(MSG_ERROR_XFER, `rsync: [sender] ${text}\n`),
       info: (text) => w.msg(MSG_INFO, `${text}\n`),
       warning: (text) => w.msg(MSG_WARNING, `${text}\n`),

@@ -4,11 +4,13 @@
 // symlinks and outgoing chmod.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, symlinkSync, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, symlinkSync, readdirSync, existsSync, statSync, truncateSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { start, waitFor } from '../fixtures/proc.js';
 import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { ROOT, NODE } from '../fixtures/bin.js';
-import { makeTree, makeDiffering, startBothDaemons, rsync, treeDiff, isRoot } from './rsync-pull-lib.js';
+import { makeTree, makeDiffering, startBothDaemons, rsync, treeDiff, isRoot } from '../fixtures/rsync-pull.js';
 
 spawnSync(NODE, [join(ROOT, 'build/build.mjs'), '--if-stale'], { stdio: 'inherit' });
 
@@ -94,5 +96,43 @@ t.test('pulls from our daemon agree with the real daemon', peerOpts('rsync'), as
     const p = pair(['-a', `--files-from=${list}`], ['mod/']);
     t.equal(p.ra, p.rb, '--files-from with outside paths: same exit code');
     t.same(readdirSync(p.a), ['a.txt'], 'only the inside file arrived');
+  });
+  t.test('a file truncated while it is sent', async (t) => {
+    const run = async (url: (p: string) => string, tag: string): Promise<{ code: number | null; stderr: string; size: number }> => {
+      writeFileSync(join(mod, 'trunc.bin'), randomBytes(3_000_000));
+      const dst = join(dir, `trunc-${tag}`);
+      mkdirSync(dst);
+      const p = start(t, real, ['-a', '--bwlimit=400', url('munge/trunc.bin'), `${dst}/`]);
+      await waitFor('the transfer to be under way', () => readdirSync(dst).some((f) => f.startsWith('.trunc.bin.') && statSync(join(dst, f)).size > 100_000), 60_000);
+      truncateSync(join(mod, 'trunc.bin'), 1_000_000);
+      const e = await p.exited;
+      return { code: e.code, stderr: p.stderr(), size: statSync(join(dst, 'trunc.bin')).size };
+    };
+    const a = await run(ours.url, 'ours');
+    const b = await run(theirs.url, 'real');
+    t.equal(a.code, b.code, `exit code as against the real daemon (${b.code})`);
+    t.match(a.stderr, /read errors mapping "trunc\.bin" \(in munge\): No data available \(61\)/);
+    t.equal(a.size, b.size, 'same file after the redo');
+  });
+  t.test('unreadable files, with and without ignore nonreadable', { skip: isRoot ? false : 'needs root to run the modules as nobody' }, async (t) => {
+    const unr = join(dir, 'unr');
+    mkdirSync(unr, { mode: 0o755 });
+    writeFileSync(join(unr, 'private.txt'), 'secret\n', { mode: 0o600 });
+    writeFileSync(join(unr, 'public.txt'), 'public\n', { mode: 0o644 });
+    const sub = join(dir, 'unr-daemons');
+    mkdirSync(sub);
+    const both = await startBothDaemons(t, sub, real, { unr, unrig: unr }, {
+      unr: 'uid = nobody\ngid = nogroup\n', unrig: 'uid = nobody\ngid = nogroup\nignore nonreadable = yes\n',
+    });
+    for (const m of ['unr', 'unrig']) {
+      const a = join(dir, `${m}-ours`);
+      const b = join(dir, `${m}-real`);
+      const x = rsync(real, ['-a', both.ours.url(`${m}/`), `${a}/`]);
+      const y = rsync(real, ['-a', both.real.url(`${m}/`), `${b}/`]);
+      t.equal(x.status, y.status, `${m}: exit ${y.status} as the real daemon`);
+      t.same(readdirSync(a).sort(), readdirSync(b).sort(), `${m}: same files`);
+      const msg = (e: string): string => e.split('\n').find((l) => l.startsWith('rsync: [sender]')) ?? '';
+      t.equal(msg(x.stderr), msg(y.stderr), `${m}: same message`);
+    }
   });
 });

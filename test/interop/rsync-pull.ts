@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { ROOT, NODE } from '../fixtures/bin.js';
 import { start, waitFor } from '../fixtures/proc.js';
-import { makeTree, makeDiffering, makeRsh, startRealDaemon, rsync, treeDiff, isRoot, linkGroup } from './rsync-pull-lib.js';
+import { makeTree, makeDiffering, makeRsh, startRealDaemon, rsync, treeDiff, isRoot, linkGroup } from '../fixtures/rsync-pull.js';
 
 spawnSync(NODE, [join(ROOT, 'build/build.mjs'), '--if-stale'], { stdio: 'inherit' });
 
@@ -64,6 +64,15 @@ t.test('pull with every file type, protocols 30-32, options', peerOpts('rsync'),
       t.equal(item.stdout.trim(), '', `${f.join(' ')}: nothing left to do`);
     }
     t.notOk(existsSync(join(dir, `dst${n - 4}`, 'big.bin')), '--exclude applied by the sender');
+  });
+  t.test('--dry-run --itemize-changes lists what the real daemon lists', async (t) => {
+    const dst = join(dir, `dst${n++}`);
+    makeDiffering(tree, dst);
+    const x = rsync(real, [...base, '-n', '-i', '-e', rsh, 'host:tree/', `${dst}/`], env);
+    const y = rsync(real, [...base, '-n', '-i', d.url('tree/'), `${dst}/`]);
+    t.equal(x.status, 0);
+    t.ok(x.stdout.trim().length > 0, 'there are changes to list');
+    t.equal(x.stdout, y.stdout, 'same itemized list');
   });
   t.test('delta transfer sends little', async (t) => {
     const dst = join(dir, `dst${n++}`);

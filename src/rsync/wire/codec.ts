@@ -211,7 +211,7 @@ export const MSG_DELETED = 101;
 export const MSG_NO_SEND = 102;
 export const MAX_FRAME = 0xffffff;
 
-export function muxHeader(code: number, len: number, out = new Uint8Array(4), at = 0): Uint8Array {
+export function muxHeader<T extends Uint8Array>(code: number, len: number, out: T = new Uint8Array(4) as T, at = 0): T {
   out[at] = len & 0xff;
   out[at + 1] = (len >> 8) & 0xff;
   out[at + 2] = (len >> 16) & 0xff;
