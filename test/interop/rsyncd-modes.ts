@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { linkApplets, runSync } from '../fixtures/bin.js';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { freePort, start, waitFor } from '../fixtures/proc.js';
-import { canConnect, client, readLog, RSYNC, url, writeTree } from './rsyncd-fixture.js';
+import { canConnect, client, readLog, RSYNC, url, writeTree } from '../fixtures/rsyncd.js';
 
 function setup(t: { testdir: () => string }, extra = ''): { dir: string; conf: string; rsyncd: string } {
   const dir = t.testdir();

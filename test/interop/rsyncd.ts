@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { peerOpts, peerPaths } from '../fixtures/peers.js';
 import { waitFor } from '../fixtures/proc.js';
-import { client, holdModule, readLog, startBoth, url, type Daemons } from './rsyncd-fixture.js';
+import { client, holdModule, readLog, startBoth, url, type Daemons } from '../fixtures/rsyncd.js';
 
 /** Run the same client command against both daemons and compare what the user sees. */
 async function same(t: Test, d: Daemons, path: string, opts: string[] = [], env: NodeJS.ProcessEnv = {}, dest?: string): Promise<{ code: number | null; out: string; err: string }> {
