@@ -7,12 +7,13 @@
 // password (strict modes: not other-accessible, root-owned when we are root).
 // Pure parts (rules, digests, choice) are separate from the secrets-file read.
 // compat: @group rules look the user up in /etc/passwd and /etc/group directly
-// (Node has no getgrouplist); NSS sources such as LDAP are not consulted.
+// (lib/passwd.ts; Node has no getgrouplist); NSS sources such as LDAP are not consulted.
 // compat: the response is compared in constant time (crypto.timingSafeEqual); rsync
 // uses strcmp.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
 import { md4 } from 'hash-wasm';
+import { UserDb } from '../lib/passwd.js';
 import { wildmatch } from './wildmatch.js';
 
 /** The digests we accept for daemon auth, strongest first (rsync 3.5's own list). */
@@ -122,25 +123,18 @@ export function matchAuthRule(rules: readonly AuthRule[], user: string, groupsOf
   return undefined;
 }
 
-/** Unix groups of a user from /etc/passwd and /etc/group (getgrouplist's answer for files). */
-export function unixGroupsOf(user: string, passwd = '/etc/passwd', group = '/etc/group'): string[] {
-  let gid: string | undefined;
-  const out = new Set<string>();
-  try {
-    for (const line of readFileSync(passwd, 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f[0] === user) { gid = f[3]; break; }
-    }
-    if (gid === undefined) return []; // rsync: not a real user, no groups
-    for (const line of readFileSync(group, 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length < 4) continue;
-      if (f[2] === gid || f[3]!.split(',').includes(user)) out.add(f[0]!);
-    }
-  } catch {
-    return [];
+/**
+ * Unix groups of a user by name, as authenticate.c's @group check sees them: the gids
+ * getgrouplist gives (primary first), each named by its first /etc/group entry (getgrgid);
+ * [] for an unknown user. `user` is a wire (latin1) string, as UserDb's names are.
+ */
+export function unixGroupsOf(user: string, db: UserDb = UserDb.files()): string[] {
+  const names: string[] = [];
+  for (const gid of db.groupIdsOf(user) ?? []) {
+    const name = db.groupById(gid)?.name;
+    if (name !== undefined && !names.includes(name)) names.push(name);
   }
-  return [...out];
+  return names;
 }
 
 export interface SecretsCheck {
