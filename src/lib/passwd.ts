@@ -101,15 +101,15 @@ export class UserDb {
   }
 
   /**
-   * getgrouplist for a user name: the primary gid from passwd first, then every
-   * group that lists the user as a member, each gid once. Undefined when there is
-   * no such user.
+   * getgrouplist(pw_name, pw_gid) for a user given by name or by its passwd entry:
+   * the primary gid first, then every group that lists the user as a member, each
+   * gid once. Undefined when there is no such user.
    */
-  groupIdsOf(user: string): number[] | undefined {
-    const pw = this.userByName(user);
+  groupIdsOf(user: string | PasswdEntry): number[] | undefined {
+    const pw = typeof user === 'string' ? this.userByName(user) : user;
     if (!pw) return undefined;
     const gids = [pw.gid];
-    for (const g of this.groups()) if (g.members.includes(user) && !gids.includes(g.gid)) gids.push(g.gid);
+    for (const g of this.groups()) if (g.members.includes(pw.name) && !gids.includes(g.gid)) gids.push(g.gid);
     return gids;
   }
 }

@@ -124,13 +124,17 @@ export function matchAuthRule(rules: readonly AuthRule[], user: string, groupsOf
 }
 
 /**
- * Unix groups of a user by name, as authenticate.c's @group check sees them: the gids
- * getgrouplist gives (primary first), each named by its first /etc/group entry (getgrgid);
- * [] for an unknown user. `user` is a wire (latin1) string, as UserDb's names are.
+ * Unix groups of a user by name, as authenticate.c's @group check sees them: the user
+ * is looked up by name for its uid (user_to_uid), the groups are getallgroups' for
+ * that uid (getpwuid, then getgrouplist: primary first), each named by its first
+ * /etc/group entry (gid_to_group); [] for an unknown user. `user` is a wire (latin1)
+ * string, as UserDb's names are.
  */
 export function unixGroupsOf(user: string, db: UserDb = UserDb.files()): string[] {
+  const named = db.userByName(user);
+  const pw = named && db.userById(named.uid);
   const names: string[] = [];
-  for (const gid of db.groupIdsOf(user) ?? []) {
+  for (const gid of (pw && db.groupIdsOf(pw)) ?? []) {
     const name = db.groupById(gid)?.name;
     if (name !== undefined && !names.includes(name)) names.push(name);
   }

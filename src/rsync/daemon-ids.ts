@@ -17,10 +17,12 @@ export function groupToGid(name: string, db: UserDb = UserDb.files()): number | 
 }
 
 /**
- * `gid = *`: every group of the module's user (clientserver.c via getallgroups, which
- * asks getgrouplist for the user of that uid); [] when the user is unknown.
+ * `gid = *`: every group of the module's user, as clientserver.c want_all_groups
+ * gets them (uidlist.c getallgroups: getpwuid of the uid, then its getgrouplist);
+ * [] when the user is unknown.
  */
 export function userGroupIds(user: string, db: UserDb = UserDb.files()): number[] {
-  const pw = isId(user) ? db.userById(Number(user)) : db.userByName(latin1Name(user));
-  return pw ? db.groupIdsOf(pw.name) ?? [] : [];
+  const uid = userToUid(user, db);
+  const pw = uid === undefined ? undefined : db.userById(uid);
+  return pw ? db.groupIdsOf(pw) ?? [] : [];
 }

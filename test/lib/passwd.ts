@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { latin1Name, parseGroup, parsePasswd, UserDb } from '../../src/lib/passwd.js';
 import { IdNames } from '../../src/rsync/ids.js';
 import { groupToGid, userGroupIds, userToUid } from '../../src/rsync/daemon-ids.js';
+import { unixGroupsOf } from '../../src/rsync/auth.js';
 
 const PASSWD = [
   '# a comment:x:7:7::/:/bin/sh',
@@ -128,4 +129,14 @@ t.test('rsync callers', async (t) => {
   t.same(userGroupIds('carl', db), [100, 50, 70]);
   t.same(userGroupIds('1000', db), [100, 50, 70], 'a numeric uid names its user');
   t.same(userGroupIds('nosuch', db), []);
+});
+
+t.test('groups of a user that shares its uid with an earlier entry', async (t) => {
+  // rsync asks getpwuid(uid) for the user whose groups count: the first entry for the uid.
+  const db = UserDb.fromTexts(PASSWD, GROUP);
+  t.same(db.groupIdsOf('alias'), [50], 'by name: its own entry');
+  t.same(userGroupIds('alias', db), [100, 50, 70], 'gid = *: the first user of uid 1000');
+  t.same(unixGroupsOf('alias', db), ['users', 'staff', 'wheel'], '@group: the same');
+  t.same(unixGroupsOf('carl', db), ['users', 'staff', 'wheel'], 'each gid named by its first group entry');
+  t.same(unixGroupsOf('nosuch', db), []);
 });
