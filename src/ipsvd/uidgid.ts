@@ -3,16 +3,14 @@
 // uidgids_set). Node has no getpwnam, so /etc/passwd and /etc/group are read here
 // (compat: NSS sources other than files, e.g. LDAP, are not consulted).
 // A leading ':' means numeric ids `:uid:gid[:gid...]`. Without a group the user's
-// primary group from passwd is used.
+// primary group from passwd is used. The lookups are lib/passwd.ts over the texts
+// the caller read; the spec must be decoded the same way as the texts.
+import { UserDb } from '../lib/passwd.js';
 
 export interface UidGid {
   uid: number;
   /** gids[0] is the primary group; the rest are supplementary. */
   gids: number[];
-}
-
-function table(text: string): string[][] {
-  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(':'));
 }
 
 function scanAll(s: string): number | undefined {
@@ -29,19 +27,15 @@ export function parseUidGid(spec: string, passwd: string, group: string): UidGid
     return { uid: ids[0]!, gids: ids.slice(1) as number[] };
   }
   const [user, ...groups] = spec.split(':');
-  const pw = table(passwd).find((f) => f[0] === user);
-  if (!pw || pw.length < 4) return undefined;
-  const uid = scanAll(pw[2]!);
-  const gid = scanAll(pw[3]!);
-  if (uid === undefined || gid === undefined) return undefined;
-  if (groups.length === 0) return { uid, gids: [gid] };
-  const gr = table(group);
+  const db = UserDb.fromTexts(passwd, group);
+  const pw = db.userByName(user!);
+  if (!pw) return undefined;
+  if (groups.length === 0) return { uid: pw.uid, gids: [pw.gid] };
   const gids: number[] = [];
   for (const g of groups) {
-    const e = gr.find((f) => f[0] === g);
-    const id = e ? scanAll(e[2] ?? '') : undefined;
-    if (id === undefined) return undefined;
-    gids.push(id);
+    const gr = db.groupByName(g);
+    if (!gr) return undefined;
+    gids.push(gr.gid);
   }
-  return { uid, gids };
+  return { uid: pw.uid, gids };
 }

@@ -7,12 +7,13 @@
 // password (strict modes: not other-accessible, root-owned when we are root).
 // Pure parts (rules, digests, choice) are separate from the secrets-file read.
 // compat: @group rules look the user up in /etc/passwd and /etc/group directly
-// (Node has no getgrouplist); NSS sources such as LDAP are not consulted.
+// (lib/passwd.ts; Node has no getgrouplist); NSS sources such as LDAP are not consulted.
 // compat: the response is compared in constant time (crypto.timingSafeEqual); rsync
 // uses strcmp.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
 import { md4 } from 'hash-wasm';
+import { UserDb } from '../lib/passwd.js';
 import { wildmatch } from './wildmatch.js';
 
 /** The digests we accept for daemon auth, strongest first (rsync 3.5's own list). */
@@ -122,25 +123,22 @@ export function matchAuthRule(rules: readonly AuthRule[], user: string, groupsOf
   return undefined;
 }
 
-/** Unix groups of a user from /etc/passwd and /etc/group (getgrouplist's answer for files). */
-export function unixGroupsOf(user: string, passwd = '/etc/passwd', group = '/etc/group'): string[] {
-  let gid: string | undefined;
-  const out = new Set<string>();
-  try {
-    for (const line of readFileSync(passwd, 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f[0] === user) { gid = f[3]; break; }
-    }
-    if (gid === undefined) return []; // rsync: not a real user, no groups
-    for (const line of readFileSync(group, 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length < 4) continue;
-      if (f[2] === gid || f[3]!.split(',').includes(user)) out.add(f[0]!);
-    }
-  } catch {
-    return [];
+/**
+ * Unix groups of a user by name, as authenticate.c's @group check sees them: the user
+ * is looked up by name for its uid (user_to_uid), the groups are getallgroups' for
+ * that uid (getpwuid, then getgrouplist: primary first), each named by its first
+ * /etc/group entry (gid_to_group); [] for an unknown user. `user` is a wire (latin1)
+ * string, as UserDb's names are.
+ */
+export function unixGroupsOf(user: string, db: UserDb = UserDb.files()): string[] {
+  const named = db.userByName(user);
+  const pw = named && db.userById(named.uid);
+  const names: string[] = [];
+  for (const gid of (pw && db.groupIdsOf(pw)) ?? []) {
+    const name = db.groupById(gid)?.name;
+    if (name !== undefined && !names.includes(name)) names.push(name);
   }
-  return [...out];
+  return names;
 }
 
 export interface SecretsCheck {

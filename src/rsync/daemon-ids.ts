@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: MIT
 // User and group names to ids for the module `uid` and `gid` settings, as rsync's
 // uidlist.c user_to_uid / group_to_gid with numbers allowed: a name is looked up in
-// /etc/passwd or /etc/group, an all-digit value is taken as the id itself.
+// /etc/passwd or /etc/group (lib/passwd.ts), an all-digit value is taken as the id
+// itself. Names come from rsyncd.conf as UTF-8 text and are matched by their bytes.
 // compat: Node has no getpwnam/getgrnam; only the files are consulted, not NSS.
-import { readFileSync } from 'node:fs';
+import { latin1Name, UserDb } from '../lib/passwd.js';
 
-function lookup(file: string, name: string, field: number): number | undefined {
-  if (/^\d+$/.test(name)) return Number(name);
-  try {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f[0] === name && f[field] !== undefined && /^\d+$/.test(f[field]!)) return Number(f[field]);
-    }
-  } catch { /* unreadable: unknown */ }
-  return undefined;
+const isId = (s: string): boolean => /^[0-9]+$/.test(s);
+
+export function userToUid(name: string, db: UserDb = UserDb.files()): number | undefined {
+  return isId(name) ? Number(name) : db.userByName(latin1Name(name))?.uid;
 }
 
-export function userToUid(name: string, passwd = '/etc/passwd'): number | undefined {
-  return lookup(passwd, name, 2);
+export function groupToGid(name: string, db: UserDb = UserDb.files()): number | undefined {
+  return isId(name) ? Number(name) : db.groupByName(latin1Name(name))?.gid;
 }
 
-export function groupToGid(name: string, group = '/etc/group'): number | undefined {
-  return lookup(group, name, 2);
+/**
+ * `gid = *`: every group of the module's user, as clientserver.c want_all_groups
+ * gets them (uidlist.c getallgroups: getpwuid of the uid, then its getgrouplist);
+ * [] when the user is unknown.
+ */
+export function userGroupIds(user: string, db: UserDb = UserDb.files()): number[] {
+  const uid = userToUid(user, db);
+  const pw = uid === undefined ? undefined : db.userById(uid);
+  return pw ? db.groupIdsOf(pw) ?? [] : [];
 }

@@ -20,7 +20,8 @@ import { AUTH_DIGESTS, chooseAuthDigest, checkSecret, makeChallenge, matchAuthRu
 import { expandVars, findModule, type DaemonConfig, type ModuleConfig, type ModuleSettings } from './config.js';
 import { claimConnection } from './connlimit.js';
 import { HandshakeError, LineReader } from './line-reader.js';
-import { groupToGid, userToUid } from './daemon-ids.js';
+import { groupToGid, userGroupIds, userToUid } from './daemon-ids.js';
+import { UserDb } from '../lib/passwd.js';
 
 /** Our protocol and sub-protocol (a final release: sub 0). */
 export const PROTOCOL_VERSION = 32;
@@ -330,10 +331,11 @@ export async function serveConnection(input: Readable, output: Writable, ctx: Da
     }
 
     // uid/gid: rsync switches to the module's ids, or to nobody when root.
+    const ids = UserDb.files();
     let uid: number | undefined;
     const uidName = s.uid || (ctx.uid === 0 ? 'nobody' : '');
     if (uidName) {
-      uid = userToUid(uidName);
+      uid = userToUid(uidName, ids);
       if (uid === undefined) {
         ctx.log(`Invalid uid ${uidName}`);
         conn.error(`invalid uid ${uidName}`);
@@ -344,7 +346,7 @@ export async function serveConnection(input: Readable, output: Writable, ctx: Da
     const gidNames = s.gid ? s.gid.split(/[\s,]+/).filter((x) => x) : ctx.uid === 0 ? ['nogroup'] : [];
     for (const gname of gidNames) {
       // "*" (first in the list): every group of the module's user.
-      const found = gname === '*' ? unixGroupsOf(uidName).map((x) => groupToGid(x)) : [groupToGid(gname)];
+      const found = gname === '*' ? userGroupIds(uidName, ids) : [groupToGid(gname, ids)];
       if (found.length === 0 || found.some((x) => x === undefined)) {
         ctx.log(`Invalid gid ${gname}`);
         conn.error(`invalid gid ${gname}`);

@@ -2,6 +2,7 @@ import t from 'tap';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authResponse, base64NoPad, checkSecret, chooseAuthDigest, confTokens, makeChallenge, matchAuthRule, parseAuthUsers, sameResponse, unixGroupsOf } from '../../src/rsync/auth.js';
+import { UserDb } from '../../src/lib/passwd.js';
 
 t.test('digest choice', async (t) => {
   t.equal(chooseAuthDigest('sha512 sha256 sha1 md5 md4', 32), 'sha512');
@@ -51,8 +52,9 @@ t.test('auth users rules', async (t) => {
     passwd: 'root:x:0:0::/root:/bin/sh\ncarl:x:1000:100::/home/carl:/bin/sh\n',
     group: 'root:x:0:\nusers:x:100:\nstaff:x:50:carl,dan\nother:x:60:dan\n',
   });
-  t.same(unixGroupsOf('carl', join(dir, 'passwd'), join(dir, 'group')).sort(), ['staff', 'users']);
-  t.same(unixGroupsOf('nobody-here', join(dir, 'passwd'), join(dir, 'group')), []);
+  const db = UserDb.files(join(dir, 'passwd'), join(dir, 'group'));
+  t.same(unixGroupsOf('carl', db), ['users', 'staff'], 'primary group first');
+  t.same(unixGroupsOf('nobody-here', db), []);
 });
 
 t.test('checkSecret: the secrets file', async (t) => {
