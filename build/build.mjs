@@ -51,7 +51,10 @@ const common = {
   target: 'node24',
   legalComments: 'none',
   logLevel: 'warning',
+  // Whitespace and syntax only: names stay readable in a BUG stack trace, and a smaller
+  // script loads faster from the single executable (measured: a few ms of start-up).
   minifySyntax: true,
+  minifyWhitespace: true,
 };
 
 async function main() {

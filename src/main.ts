@@ -13,6 +13,7 @@ import { Fatal } from './lib/die.js';
 import { getopt } from './lib/getopt.js';
 import { installLinks } from './lib/install.js';
 import { MULTICALL, ownFile } from './lib/self-exec.js';
+import { restoreDefaultSignals } from './lib/signals.js';
 
 const out = fdSink(1);
 const err = fdSink(2);
@@ -122,6 +123,8 @@ async function dispatch(name: string, path: string, args: string[]): Promise<num
 }
 
 async function main(): Promise<number> {
+  // Before anything else: SIGUSR1 must not open Node's inspector (see lib/signals.ts).
+  restoreDefaultSignals(['SIGUSR1']);
   const path = invokedPath();
   const name = bare(path);
   if (isSelf(name) && !findApplet(name)) return frontEnd(userArgs());

@@ -1,8 +1,9 @@
 // Black-box dispatch rules, for both artefacts (the single executable and the bundle).
 import t from 'tap';
-import { mkdirSync, readlinkSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, readlinkSync, symlinkSync, writeFileSync, copyFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTEFACTS, artefactPath, runSync } from './fixtures/bin.js';
+import { start, waitFor } from './fixtures/proc.js';
 
 const APPLETS = ['rsyncd', 'runsv', 'runsvdir', 'sv', 'svlogd', 'tcpsvd'];
 
@@ -96,3 +97,19 @@ t.test('sea: a copied (not linked) executable installs links next to itself', as
   t.equal(readlinkSync(join(dir, 'sv')), exe);
   writeFileSync(join(dir, 'marker'), '');
 });
+
+// Node's default SIGUSR1 action opens an inspector on 127.0.0.1:9229 that any local
+// user can attach to. Every applet must instead die of it, as the C tools do.
+for (const kind of ARTEFACTS) {
+  t.test(`${kind}: SIGUSR1 terminates an applet and opens no debugger`, async (t) => {
+    const dir = t.testdir({ log: {} });
+    symlinkSync(artefactPath(kind), join(dir, 'svlogd'));
+    const p = start(t, join(dir, 'svlogd'), [join(dir, 'log')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    p.child.stdin?.write('ready\n');
+    await waitFor('svlogd to write its first line', () => existsSync(join(dir, 'log', 'current')) && readFileSync(join(dir, 'log', 'current'), 'utf8') === 'ready\n');
+    p.child.kill('SIGUSR1');
+    const end = await Promise.race([p.exited, new Promise<'alive'>((r) => setTimeout(() => r('alive'), 10_000))]);
+    t.same(end, { code: null, signal: 'SIGUSR1' }, 'killed by SIGUSR1');
+    t.notMatch(p.stderr(), /Debugger listening/);
+  });
+}

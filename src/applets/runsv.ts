@@ -10,7 +10,7 @@ import { Messages } from '../lib/die.js';
 import type { Io } from '../lib/applet.js';
 import { UsageError } from '../lib/die.js';
 import { Runsv, SetupError } from '../runit/runsv-process.js';
-import { restoreDefaultSignals } from '../runit/signals.js';
+import { restoreDefaultSignals } from '../lib/signals.js';
 
 export const usage = 'dir';
 export const help = `Supervise the service in DIR: start ./run, restart it when it exits (at most

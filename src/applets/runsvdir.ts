@@ -7,7 +7,7 @@
 import { Messages, UsageError } from '../lib/die.js';
 import type { Io } from '../lib/applet.js';
 import { Runsvdir } from '../runit/runsvdir-process.js';
-import { restoreDefaultSignals } from '../runit/signals.js';
+import { restoreDefaultSignals } from '../lib/signals.js';
 
 export const usage = '[-P] dir';
 export const help = `Start one runsv for each subdirectory of DIR (names starting with '.' are
