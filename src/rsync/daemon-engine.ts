@@ -12,7 +12,9 @@
 import { readFileSync } from 'node:fs';
 import type { TransferEngine, TransferSession } from './daemon.js';
 import { OptionError, optionErrorLine, parseServerArgs, RefuseRules } from './options.js';
-import { runServer, type ModuleSettings as EngineModule } from './server.js';
+import { runServer, type ModuleSettings as EngineModule, type TransferEvent } from './server.js';
+import { formatLog, logMtime } from './daemon-log.js';
+import { permString } from './itemize.js';
 
 const RERR_UNSUPPORTED = 4;
 
@@ -76,6 +78,30 @@ export function engineModule(s: TransferSession, rules: string[]): EngineModule 
   };
 }
 
+/**
+ * `transfer logging = yes`: one `log format` line per item (log.c log_item). A file
+ * whose data went out is always logged; an item only itemized (a new directory or
+ * symlink, changed attributes) only when the format shows `%i` (sender.c
+ * maybe_log_item: logfile_format_has_i and significant flags). Escapes as log.c
+ * log_formatted: %o %h %a %m %u %f %n %l %b %c %i %M %B %U %G %L %P %t %p; %U is 0
+ * without -o and %G "DEFAULT" without -g, as rsync shows them. compat: %C (the
+ * whole-file checksum) stays empty: the sender does not keep the digest it sent.
+ */
+export function transferLogger(s: TransferSession): ((e: TransferEvent) => void) | undefined {
+  if (!s.settings.transferLogging) return undefined;
+  const fmt = s.settings.logFormat;
+  const hasItemize = /%-?'?\d*i/.test(fmt);
+  return (e) => {
+    if (!e.transferred && !(hasItemize && e.significant)) return;
+    s.log(formatLog(fmt, {
+      addr: s.addr, host: s.host, module: s.module.name, user: s.user, modulePath: s.modulePath,
+      op: e.op, file: e.file, name: e.name, length: e.length, bytes: e.bytes, checksumBytes: e.checksumBytes,
+      itemize: e.itemize, mtime: logMtime(e.mtime), perms: permString(e.mode),
+      uid: String(e.uid ?? 0), gid: e.gid === undefined ? 'DEFAULT' : String(e.gid), link: e.link,
+    }));
+  };
+}
+
 /** rsync's exit after a refusal: a pause for the client to read, then a close with its bytes unread (a reset). */
 async function resetAfter(s: TransferSession, ms: number): Promise<void> {
   await new Promise((res) => setTimeout(res, ms));
@@ -108,5 +134,5 @@ export const daemonEngine: TransferEngine = async (s) => {
     s.log(`failed to read a daemon filter file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     return runServer({ ...base, options, module: engineModule(s, []), failure: { lines: ['rsync: the daemon could not read its filter rules\n'], code: RERR_UNSUPPORTED } });
   }
-  return runServer({ ...base, options, module: engineModule(s, rules) });
+  return runServer({ ...base, options, module: engineModule(s, rules), onTransfer: transferLogger(s) });
 };

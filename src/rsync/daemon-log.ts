@@ -15,6 +15,11 @@ export function logStamp(d: Date): string {
   return `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** log.c log_formatted, case 'M': a modification time as `YYYY/MM/DD-HH:MM:SS`, local time. */
+export function logMtime(seconds: number): string {
+  return logStamp(new Date(seconds * 1000)).replace(' ', '-');
+}
+
 export function logLine(text: string, pid: number, d: Date): string {
   return `${logStamp(d)} [${pid}] ${text.replace(/\n+$/, '')}\n`;
 }

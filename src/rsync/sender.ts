@@ -7,11 +7,11 @@
 // flist.c: send_file_list's tail; exclude.c: recv_filter_list.
 import { openSync, closeSync, fstatSync, readSync, constants, readFileSync } from 'node:fs';
 import type { Session } from './session.js';
-import { CF_ID0_NAMES, CF_SAFE_FLIST, CF_VARINT_FLIST_FLAGS } from './session.js';
+import { CF_ID0_NAMES, CF_SAFE_FLIST, CF_SYMLINK_TIMES, CF_VARINT_FLIST_FLAGS } from './session.js';
 import { ProtocolError } from './io.js';
 import { FilterList } from './filter.js';
 import { buildFileList, IOERR_GENERAL, IOERR_VANISHED, type Entry } from './flist.js';
-import { FlistEncoder, writeIdList, S_IFMT, S_IFREG } from './wire/flist.js';
+import { FlistEncoder, writeIdList, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './wire/flist.js';
 import { NDX_DONE, NDX_DEL_STATS, MSG_ERROR_EXIT, MSG_IO_ERROR, MSG_NO_SEND } from './wire/codec.js';
 import { Abort } from './session.js';
 import { matchFile, type Signatures } from './match.js';
@@ -20,11 +20,10 @@ import { sysText } from './strerror.js';
 import { parseChmod } from './chmod.js';
 import { IdNames } from './ids.js';
 import type { Checksums } from './checksum.js';
+import type { TransferEvent } from './server.js';
+import { itemizeString, ITEM_BASIS_TYPE_FOLLOWS, ITEM_TRANSFER, ITEM_XNAME_FOLLOWS, SIGNIFICANT_ITEM_FLAGS } from './itemize.js';
 
 // rsync.h: item flags
-const ITEM_BASIS_TYPE_FOLLOWS = 1 << 11;
-const ITEM_XNAME_FOLLOWS = 1 << 12;
-const ITEM_TRANSFER = 1 << 15;
 /** rsync.h: MAXPATHLEN-bounded rule length (exclude.c: recv_filter_list rejects longer). */
 const MAX_RULE = 4096 * 2;
 const MAX_BLOCK_SIZE = 1 << 17;
@@ -196,6 +195,30 @@ export async function runSender(s: Session): Promise<number> {
     if (q.xname) w.out.vstring(q.xname);
   };
 
+  // sender.c: send_files -> log_item / maybe_log_item, for the front end's transfer log.
+  const report = (e: Entry, q: Request, bytes: number, checksumBytes: number): void => {
+    if (!p.onTransfer) return;
+    const transferred = (q.iflags & ITEM_TRANSFER) !== 0;
+    const type = e.mode & S_IFMT;
+    const dir = type === S_IFDIR;
+    p.onTransfer({
+      op: 'send',
+      file: logPath(e.src),
+      name: dir ? `${e.name}/` : e.name,
+      length: e.size,
+      bytes, checksumBytes,
+      iflags: q.iflags,
+      itemize: itemizeString(q.iflags, e.mode, { sender: true, times: o.times, symlinkTimes: (s.compat & CF_SYMLINK_TIMES) !== 0 }),
+      transferred,
+      significant: (q.iflags & SIGNIFICANT_ITEM_FLAGS) !== 0 || q.xname !== undefined,
+      mode: e.mode,
+      mtime: e.mtime,
+      uid: o.owner ? e.uid : undefined,
+      gid: o.group ? e.gid : undefined,
+      link: type === S_IFLNK ? e.link : undefined,
+    });
+  };
+
   let phase = 0;
   const maxPhase = 2;
   for (;;) {
@@ -211,6 +234,7 @@ export async function runSender(s: Session): Promise<number> {
     const q = await readRequest(ndx);
     const e = entries[ndx]!;
     if (!(q.iflags & ITEM_TRANSFER)) {
+      if (!o.dryRun) report(e, q, 0, 0);
       echo(q);
       await w.maybeFlush();
       continue;
@@ -222,7 +246,9 @@ export async function runSender(s: Session): Promise<number> {
       continue;
     }
     const sigs = await receiveSums(s);
-    ioError |= await sendFile(s, await s.loadCsum(), e, q, sigs, echo, quoted);
+    const sent = await sendFile(s, await s.loadCsum(), e, q, sigs, echo, quoted);
+    ioError |= sent.io;
+    if (sent.bytes !== undefined) report(e, q, sent.bytes, 16 + sigs.count * (4 + sigs.s2length));
     await w.maybeFlush();
   }
   w.writeNdx(NDX_DONE);
@@ -286,10 +312,10 @@ async function receiveSums(s: Session): Promise<Signatures> {
   return { count, blength, s2length, remainder, sum1, strong };
 }
 
-/** Open, match and send one file; returns io_error bits. */
+/** Open, match and send one file; returns io_error bits and, once sent, the protocol bytes it took (log.c %b). */
 async function sendFile(
   s: Session, csum: Checksums, e: Entry, q: Request, sigs: Signatures, echo: (q: Request) => void, quoted: (rel: string) => string,
-): Promise<number> {
+): Promise<{ io: number; bytes?: number }> {
   const { w } = s;
   let fd: number;
   try {
@@ -300,10 +326,10 @@ async function sendFile(
     if (s.protocol >= 30) w.msgInt(MSG_NO_SEND, q.ndx);
     if (code === 'ENOENT') {
       s.warning(`file has vanished: ${quoted(e.src)}`);
-      return IOERR_VANISHED;
+      return { io: IOERR_VANISHED };
     }
     s.xferError(`send_files failed to open ${quoted(e.src)}: ${sysText(code)}`);
-    return IOERR_GENERAL;
+    return { io: IOERR_GENERAL };
   }
   try {
     const st = fstatSync(fd, { bigint: true });
@@ -311,10 +337,14 @@ async function sendFile(
       // Not the file we listed: a directory on the way was swapped, or the file replaced.
       if (s.protocol >= 30) w.msgInt(MSG_NO_SEND, q.ndx);
       s.warning(`file has vanished: ${quoted(e.src)}`);
-      return IOERR_VANISHED;
+      return { io: IOERR_VANISHED };
     }
     const size = Number(st.size);
+    // rsync counts the bytes written for the item without the multiplex headers:
+    // the echoed index and flags, the checksum header, the tokens and the digest.
+    const before = w.out.len;
     echo(q);
+    let bytes = w.out.len - before + 16;
     w.out.int32(sigs.count);
     w.out.int32(sigs.blength);
     w.out.int32(sigs.s2length);
@@ -327,9 +357,11 @@ async function sendFile(
       {
         literal(data, start, end) {
           w.literal(data, start, end);
+          bytes += 4 + end - start;
         },
         block(i) {
           out.int32(-(i + 1));
+          bytes += 4;
         },
       },
       (b) => hasher.update(b),
@@ -346,14 +378,21 @@ async function sendFile(
       if (allZero) digest[digest.length - 1] = 1;
     }
     out.bytes(digest);
+    bytes += 4 + digest.length;
     if (res.short) {
       s.xferError(`read errors mapping ${quoted(e.src)}: ${sysText('ENODATA')}`);
-      return IOERR_GENERAL;
+      return { io: IOERR_GENERAL, bytes };
     }
-    return 0;
+    return { io: 0, bytes };
   } finally {
     closeSync(fd);
   }
+}
+
+/** log.c %f: the module-relative path, "." for the module root. */
+function logPath(src: string): string {
+  const clean = src.split('/').filter((c) => c !== '' && c !== '.').join('/');
+  return clean || '.';
 }
 
 /** The unseeded whole-file digest for -c (checksum.c: file_checksum). */

@@ -82,6 +82,44 @@ export interface ServerParams {
   failure?: { lines: string[]; code: number; exitMessage?: boolean };
   /** For tests: a fixed checksum seed instead of time ^ pid. */
   seed?: number;
+  /**
+   * Called for each item the client asked about during the transfer phase (sender.c
+   * send_files: log_item / maybe_log_item), after a file's data went out; never in a
+   * dry run. The front end decides what to log (daemon: `transfer logging`).
+   */
+  onTransfer?: (e: TransferEvent) => void;
+}
+
+/** One item of a transfer, with what rsync's `log format` escapes show of it. */
+export interface TransferEvent {
+  /** %o: "send" (this engine only sends). */
+  op: 'send';
+  /** %f: the path inside the module (source directory joined with the name, cleaned). */
+  file: string;
+  /** %n: the file-list name; a directory's ends in "/". */
+  name: string;
+  /** %l: size of a file or directory, length of a symlink's target. */
+  length: number;
+  /** %b: protocol bytes sent for this item (0 unless its data was transferred). */
+  bytes: number;
+  /** %c: protocol bytes received for it: the block checksums (0 unless transferred). */
+  checksumBytes: number;
+  /** The item flags from the client (rsync.h ITEM_*). */
+  iflags: number;
+  /** %i: the itemized change string. */
+  itemize: string;
+  /** The data was sent (ITEM_TRANSFER), not only the flags echoed. */
+  transferred: boolean;
+  /** Worth reporting: rsync's SIGNIFICANT_ITEM_FLAGS, or a hard-link name followed. */
+  significant: boolean;
+  mode: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  /** -o / -g in effect: without them rsync shows uid 0 and gid "DEFAULT". */
+  uid: number | undefined;
+  gid: number | undefined;
+  /** %L: a symlink's target. */
+  link: string | undefined;
 }
 
 /** Run the transfer; resolves to rsync's exit code for this connection. */
