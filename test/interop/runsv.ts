@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { peerOpts } from '../fixtures/peers.js';
-import { waitFor } from '../fixtures/proc.js';
+import { ownDir, waitFor } from '../fixtures/proc.js';
 import { IMPLS, lines, normalise, peer, pidOf, readText, startRunsv, stat, waitDown, waitLines, waitStat, writeService, type Impl } from '../fixtures/runsv.js';
 
 const TRAP_RUN = `#!/bin/sh
@@ -30,7 +30,7 @@ function modes(dir: string): string[] {
 
 /** Every command of runit's sv through one service; returns the transcript. */
 async function commands(t: Test, impl: Impl): Promise<string[]> {
-  const root = t.testdir();
+  const root = ownDir(t, `svbox-runsv-${impl}-`);
   const d = writeService(join(root, 'svc'), { run: TRAP_RUN, finish: FINISH });
   const out: string[] = [];
   const sv = (...a: string[]): string => {
@@ -90,7 +90,7 @@ t.test('runit sv commands against our runsv match runit runsv', peerOpts('runsv'
 
 /** A ./run that exits at once, with ./finish: start times and finish arguments. */
 async function crashLoop(t: Test, impl: Impl): Promise<{ gaps: number[]; finish: string[] }> {
-  const root = t.testdir();
+  const root = ownDir(t, `svbox-runsv-${impl}-`);
   const d = writeService(join(root, 'svc'), {
     run: '#!/bin/sh\ndate +%s.%N >> starts\nexit 3\n',
     finish: FINISH,

@@ -79,9 +79,12 @@ t.test('add, rename, remove; kill -9 of a runsv is repaired within a scan', peer
   t.equal(childrenOf(rd).length, 3, 'one runsv each for b2, c, d');
 });
 
-/** Start runsvdir, then TERM or HUP it: exit code and what is left running. */
-async function signalled(t: Test, impl: Impl, sig: 'SIGTERM' | 'SIGHUP'): Promise<string[]> {
-  const root = t.testdir();
+/**
+ * Start runsvdir, then TERM or HUP it: exit code and what is left running. Each call
+ * gets its own root: runsv processes left by a TERM phase must never see the next
+ * phase's service directories.
+ */
+async function signalled(t: Test, impl: Impl, sig: 'SIGTERM' | 'SIGHUP', root: string): Promise<string[]> {
   const sd = join(root, 'sd');
   writeService(join(sd, 'a'), { run: '#!/bin/sh\nexec 2>&1\necho hello\nexec sleep 1000\n', 'log/run': '#!/bin/sh\nexec cat >> out\n' });
   writeService(join(sd, 'b'), { run: SLEEPER });
@@ -98,14 +101,19 @@ async function signalled(t: Test, impl: Impl, sig: 'SIGTERM' | 'SIGHUP'): Promis
   }
   for (const d of ['a', 'a/log', 'b']) out.push(`${d}: svok ${svok(join(sd, d))} stat ${stat(join(sd, d)).trim()}`);
   out.push(`log ${JSON.stringify(readText(join(sd, 'a', 'log', 'out')))}`);
-  if (sig === 'SIGTERM') for (const d of ['a', 'b']) peer('sv', ['exit', join(sd, d)]);
+  if (sig === 'SIGTERM') {
+    // The runsv processes outlive runsvdir by design: stop them before the phase ends.
+    for (const d of ['a', 'b']) peer('sv', ['exit', join(sd, d)]);
+    await waitFor('left-over runsv gone', () => svok(join(sd, 'a')) === 100 && svok(join(sd, 'b')) === 100, 15_000);
+  }
   return out;
 }
 
 t.test('TERM and HUP to runsvdir, as runit', peerOpts('runsvdir', 'runsv', 'sv', 'svok'), async (t) => {
+  const base = t.testdir();
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) {
     const res: Record<string, string[]> = {};
-    for (const impl of IMPLS) res[impl] = await signalled(t, impl, sig);
+    for (const impl of IMPLS) res[impl] = await signalled(t, impl, sig, join(base, `${impl}-${sig}`));
     t.same(res.ours, res.runit, sig);
   }
 });
