@@ -19,7 +19,6 @@
 // as HOST; IPv4 clients of a dual-stack socket appear as plain IPv4 addresses.
 // compat: host names (HOST, -h, -p, local name without -l, `=HOST` lines) are
 // resolved with the system resolver (/etc/hosts, then DNS); ipsvd asks DNS only.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import { promises as dns } from 'node:dns';
@@ -28,11 +27,12 @@ import { Fatal, UsageError } from '../lib/die.js';
 import { errstr } from '../lib/errstr.js';
 import { getopt } from '../lib/getopt.js';
 import { Acceptor, KEEPER_ARG, runKeeper } from '../ipsvd/acceptor.js';
-import { buildEnv, ucspiOps } from '../ipsvd/env.js';
+import { ucspiOps } from '../ipsvd/env.js';
 import { check, formatMessage, literalAddress, RulesError, scanUlong, type CheckResult } from '../ipsvd/instruct.js';
 import { PerHost } from '../ipsvd/limits.js';
 import { logLine, startLine } from '../ipsvd/log.js';
 import { scanPort } from '../ipsvd/services.js';
+import { SPAWNER_ARG, SPAWNERS_ENV, SpawnerPool, spawnerCount, runSpawner, type Job, type SocketHandle } from '../ipsvd/spawner.js';
 import { parseUidGid, type UidGid } from '../ipsvd/uidgid.js';
 
 export const usage = '[-Ehpv] [-u user] [-c n] [-C n:msg] [-b n] [-l name] [-i dir|-x cdb] [-t sec] host port prog';
@@ -188,6 +188,7 @@ class Server {
   private readonly perHost = new PerHost();
   private readonly localNames = new Map<string, string>();
   private readonly acceptor: Acceptor;
+  private spawners: SpawnerPool | undefined;
   private portText = '';
 
   constructor(private readonly o: Options, private readonly io: Io, private readonly lost: (why: string) => void) {
@@ -212,6 +213,10 @@ class Server {
     } catch (err) {
       throw new Fatal(`unable to bind socket: ${errstr(err)}`, 111);
     }
+    // The processes that run the programs (spawner.ts); they start while we serve.
+    const ids = this.o.user?.ids;
+    this.spawners = new SpawnerPool({ env: { ...process.env }, ...(ids ? { uid: ids.uid, gid: ids.gids[0] ?? ids.uid } : {}) },
+      spawnerCount(this.o.cmax, process.env[SPAWNERS_ENV]));
     // compat: a numeric port operand is shown as the bound port (differs only for 0).
     this.portText = /^\d+$/.test(this.o.port) ? String(bound.port) : this.o.port;
     // Clients are served from here on; the keeper is what lets -c stop accepting.
@@ -306,64 +311,56 @@ class Server {
       verdict = 'deny';
       msg = limit.msg;
     }
-    const fd = (sock as unknown as { _handle: { fd: number } })._handle.fd;
-    const env = o.ucspi
-      ? buildEnv(process.env, ucspiOps({ localIp, localPort: this.portText, localHost, remoteIp, remotePort, ...(remoteHost ? { remoteHost } : {}), concurrency: phcc }), rules.env)
-      : buildEnv(process.env, rules.env);
-    let child: ChildProcess | undefined;
-    let failed: Promise<unknown> = Promise.resolve(undefined);
-    if (verdict !== 'deny') {
-      const argv = verdict === 'exec' ? ['/bin/sh', '-c', rules.exec ?? ''] : o.prog;
-      const u = o.user?.ids;
-      try {
-        child = spawn(argv[0]!, argv.slice(1), {
-          stdio: [fd, fd, 'inherit'], env, ...(u ? { uid: u.uid, gid: u.gids[0] ?? u.uid } : {}),
-        });
-      } catch (err) {
-        failed = Promise.resolve(err);
-      }
-      if (child && child.pid === undefined) {
-        // Node reports a failed exec (ENOENT, EACCES) as an 'error' event on the next tick.
-        const c = child;
-        failed = new Promise((res) => c.once('error', res));
-      }
-    }
-    const pid = child?.pid ?? process.pid;
-    if (o.verbose) {
+    const handle = (sock as unknown as { _handle: SocketHandle })._handle;
+    const logStart = (pid: number, verb: 'start' | 'exec' | 'deny'): void => {
+      if (!o.verbose) return;
       let lines = logLine.pid(pid, remoteIp);
       if (limit && limit.max > 0) lines += logLine.concurrency(pid, remoteIp, phcc, limit.max);
       lines += startLine({
-        verb: verdict === 'deny' ? 'deny' : verdict === 'exec' ? 'exec' : 'start', pid, localHost, localIp, ...(remoteHost ? { remoteHost } : {}),
+        verb, pid, localHost, localIp, ...(remoteHost ? { remoteHost } : {}),
         remoteIp, remotePort, ...(o.rules ? { match: rules.match, ...(o.rules.kind === 'cdb' ? { matchPrefix: `${o.rules.where}/` } : {}) } : {}),
         ...(o.verbose > 1 && rules.text ? { inst: rules.text } : {}),
       });
       this.out(lines);
-    }
+    };
     if (verdict === 'deny') {
+      logStart(process.pid, 'deny');
       if (msg) {
         try {
-          writeSync(fd, msg);
+          writeSync(handle.fd, msg);
         } catch (err) {
           this.warn(`unable to write concurrency message: ${errstr(err)}`);
         }
       }
       return this.endWithoutChild(sock, remoteIp, 100);
     }
-    if (!child || child.pid === undefined) {
-      return this.drop(sock, remoteIp, `unable to run: ${o.prog[0]}: ${errstr(await failed)}`);
-    }
-    // The child has its own copies of the socket now; ours must go, or the client
-    // would not see the end of the connection when the child exits.
-    sock.destroy();
-    const childPid = child.pid;
-    if (o.phcc) this.perHost.bind(childPid, remoteIp);
-    // ipsvd logs wait_exitcode(): a child killed by a signal shows `exit 0`.
-    child.once('exit', (code) => this.ended(childPid, code ?? 0, true));
+    const verb = verdict === 'exec' ? 'exec' : 'start';
+    const job: Job = {
+      argv: verdict === 'exec' ? ['/bin/sh', '-c', rules.exec ?? ''] : o.prog,
+      env: o.ucspi ? [ucspiOps({ localIp, localPort: this.portText, localHost, remoteIp, remotePort, ...(remoteHost ? { remoteHost } : {}), concurrency: phcc }), rules.env] : [rules.env],
+    };
+    let childPid = 0;
+    this.spawners!.run(handle, job, {
+      started: (pid) => {
+        childPid = pid;
+        logStart(pid, verb);
+        // The child has its own copies of the socket now; ours must go, or the client
+        // would not see the end of the connection when the child exits.
+        sock.destroy();
+        if (o.phcc) this.perHost.bind(pid, remoteIp);
+      },
+      failed: (err) => {
+        logStart(process.pid, verb);
+        this.drop(sock, remoteIp, `unable to run: ${o.prog[0]}: ${errstr(err)}`);
+      },
+      exited: (code) => this.ended(childPid, code, true),
+    });
   }
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
   if (argv[0] === KEEPER_ARG) return runKeeper();
+  if (argv[0] === SPAWNER_ARG) return runSpawner();
   const o = parseOptions(argv, io);
   let stop: (code: number) => void = () => {};
   const stopped = new Promise<number>((res) => { stop = res; });

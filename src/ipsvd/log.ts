@@ -3,29 +3,30 @@
 // outinst; shared/docs/runit-compat.md §6.4). Pure formatting: the applet writes
 // the lines to stdout, as ipsvd does.
 
-/** outfix: at most 100 bytes, bytes < 33, > 126 and ':' shown as '?', longer gets `...(truncate)`. */
+/** ipsvd marks a string cut at its limit, and one exactly AT the limit too (ipsvd 1.0.0 does). */
+const truncated = (b: Buffer, limit: number): string => (b.length >= limit ? '...(truncate)' : '');
+
+/** outfix: at most 100 bytes, bytes < 33, > 126 and ':' shown as '?'; 100 or more get `...(truncate)`. */
 export function outfix(s: string | undefined): string {
   if (!s) return '';
   const b = Buffer.from(s);
   let out = '';
-  for (let i = 0; i < b.length; i++) {
-    if (i === 100) return `${out}...(truncate)`;
+  for (let i = 0; i < b.length && i < 100; i++) {
     const c = b[i]!;
     out += c < 33 || c > 126 || c === 0x3a ? '?' : String.fromCharCode(c);
   }
-  return out;
+  return out + truncated(b, 100);
 }
 
-/** outinst: NUL as ',', other bytes < 32 or > 126 as '?', trailing NULs dropped, 140 bytes at most. */
+/** outinst: NUL as ',', other bytes < 32 or > 126 as '?', trailing NULs dropped, 140 bytes at most (as outfix). */
 export function outinst(text: string): string {
   const b = Buffer.from(text.replace(/\0+$/, ''));
   let out = '';
-  for (let i = 0; i < b.length; i++) {
-    if (i === 140) return `${out}...(truncate)`;
+  for (let i = 0; i < b.length && i < 140; i++) {
     const c = b[i]!;
     out += c === 0 ? ',' : c < 32 || c > 126 ? '?' : String.fromCharCode(c);
   }
-  return out;
+  return out + truncated(b, 140);
 }
 
 const INFO = 'tcpsvd: info: ';

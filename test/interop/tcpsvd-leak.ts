@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // 10,000 connections in a row through our tcpsvd leave nothing behind: the same
-// number of open descriptors in the server (/proc/PID/fd), no children but the
-// socket keeper, and no zombies. Clients run 8 at a time to keep the test short.
+// number of open descriptors in the server and in each of its spawner processes
+// (/proc/PID/fd), the same helper processes (socket keeper, spawners: none died or
+// was replaced), no other process below the server, and no zombies. Clients run 8
+// at a time to keep the test short.
 import t from 'tap';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { waitFor } from '../fixtures/proc.js';
-import { startTcpsvd, talk } from '../fixtures/tcpsvd.js';
+import { descendants, isHelper, isSpawner, startTcpsvd, talk } from '../fixtures/tcpsvd.js';
 
 const TOTAL = Number(process.env.SVBOX_TCPSVD_LEAK_N ?? 10_000);
 const PARALLEL = 8;
@@ -14,46 +16,43 @@ function fds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-/** Children of pid as [pid, state] from /proc (state Z = zombie). */
-function children(pid: number): [number, string][] {
-  const out: [number, string][] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // pid (comm) state ppid ...; comm may contain spaces: parse from the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(rest[1]) === pid) out.push([Number(e), rest[0]!]);
-  }
+/** Open descriptors of the server and of each helper, by pid. */
+function fdCounts(pid: number): Record<number, number> {
+  const out: Record<number, number> = { [pid]: fds(pid) };
+  for (const p of descendants(pid).filter(isHelper)) out[p.pid] = fds(p.pid);
   return out;
 }
 
-t.test(`${TOTAL} connections leave no fd, child or zombie behind`, async (t) => {
-  const dir = t.testdir();
-  const s = await startTcpsvd(t, 'ours', dir, ['-c', '16', '-l', 'localhost'], ['/bin/echo', 'ok']);
-  const pid = s.child.pid!;
-  await talk(s.port);
-  await waitFor('first connection ended', () => s.stdout().includes('status 0/16'), 20_000);
-  const fdsBefore = fds(pid);
-  const kidsBefore = children(pid);
-  t.equal(kidsBefore.length, 1, 'only the socket keeper is a child before');
-  let next = 0;
-  let bad = 0;
-  await Promise.all(Array.from({ length: PARALLEL }, async () => {
-    while (next < TOTAL) {
-      next++;
-      if ((await talk(s.port)) !== 'ok\n') bad++;
-    }
-  }));
-  t.equal(bad, 0, `all ${TOTAL} clients got the program's output`);
-  await waitFor('all children ended', () => children(pid).length === kidsBefore.length, 60_000);
-  t.same(children(pid), kidsBefore, 'no child left but the keeper, no zombie');
-  t.equal(fds(pid), fdsBefore, `same number of open descriptors (${fdsBefore})`);
-  t.equal(s.child.exitCode, null, 'server still running');
-  s.child.kill('SIGTERM');
-  await s.exited;
-});
+for (const spawners of ['2', '0']) {
+  t.test(`${TOTAL} connections leave no fd, child or zombie behind (${spawners} spawners)`, async (t) => {
+    const dir = t.testdir();
+    const env = { PATH: '/usr/bin:/bin', SVBOX_TCPSVD_SPAWNERS: spawners };
+    const s = await startTcpsvd(t, 'ours', dir, ['-c', '16', '-l', 'localhost'], ['/bin/echo', 'ok'], { env });
+    const pid = s.child.pid!;
+    // Helpers start while the server already serves: wait for all of them.
+    await waitFor('helpers running', () => descendants(pid).filter(isSpawner).length === Number(spawners), 20_000);
+    await talk(s.port);
+    await waitFor('first connection ended', () => s.stdout().includes('status 0/16'), 20_000);
+    const before = descendants(pid);
+    t.equal(before.filter(isHelper).length, 1 + Number(spawners), 'the socket keeper and the spawners are running');
+    t.same(before.filter((p) => !isHelper(p)), [], 'nothing else below the server before');
+    const fdsBefore = fdCounts(pid);
+    let next = 0;
+    let bad = 0;
+    await Promise.all(Array.from({ length: PARALLEL }, async () => {
+      while (next < TOTAL) {
+        next++;
+        if ((await talk(s.port)) !== 'ok\n') bad++;
+      }
+    }));
+    t.equal(bad, 0, `all ${TOTAL} clients got the program's output`);
+    await waitFor('all programs ended', () => descendants(pid).every(isHelper), 60_000);
+    await waitFor('all ends logged', () => s.stdout().endsWith('status 0/16\n'), 60_000);
+    const after = descendants(pid);
+    t.same(after.map((p) => [p.pid, p.state === 'Z']), before.map((p) => [p.pid, p.state === 'Z']), 'the same helpers, no zombie, nothing else');
+    t.same(fdCounts(pid), fdsBefore, 'the same number of open descriptors in the server and in each helper');
+    t.equal(s.child.exitCode, null, 'server still running');
+    s.child.kill('SIGTERM');
+    await s.exited;
+  });
+}

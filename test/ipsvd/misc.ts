@@ -11,11 +11,14 @@ import { parseUidGid } from '../../src/ipsvd/uidgid.js';
 t.test('outfix and outinst', async (t) => {
   t.equal(outfix('a b:c\x7f\u00e9'), 'a?b?c???', 'space, colon, DEL and each UTF-8 byte shown as ?');
   t.equal(outfix('x'.repeat(101)), `${'x'.repeat(100)}...(truncate)`);
-  t.equal(outfix('x'.repeat(100)), 'x'.repeat(100));
+  t.equal(outfix('x'.repeat(100)), `${'x'.repeat(100)}...(truncate)`, 'exactly 100 bytes is marked too, as ipsvd 1.0.0 does');
+  t.equal(outfix('x'.repeat(99)), 'x'.repeat(99));
   t.equal(outfix(undefined), '');
   t.equal(outinst('+A=1\0+B\0\0'), '+A=1,+B', 'NUL as comma, trailing NULs dropped');
   t.equal(outinst('a\tb c'), 'a?b c');
   t.equal(outinst('y'.repeat(141)), `${'y'.repeat(140)}...(truncate)`);
+  t.equal(outinst('y'.repeat(140)), `${'y'.repeat(140)}...(truncate)`, 'exactly 140 bytes is marked too');
+  t.equal(outinst('y'.repeat(139)), 'y'.repeat(139));
 });
 
 t.test('log lines', async (t) => {

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+// Where tcpsvd's per-connection programs are started: in helper processes
+// ("spawners": this same executable, `tcpsvd` in spawner mode) when there is more
+// than one core, else in the server itself. ipsvd forks itself per connection
+// (tcpsvd.c: connection_accept, fork, then pathexec); a fork of that small C
+// process costs little.
+//
+// Node workaround: Node has no fork(); child_process.spawn() forks the whole Node
+// process (libuv uses fork(), not vfork(), on Linux) and BLOCKS the caller until
+// the child has exec'd: about 1 to 2 ms of one core per connection, with the
+// server's event loop stopped meanwhile. Threads do not help (forks of one address
+// space serialise); separate processes do. So the server keeps the listening
+// socket and all policy (limits, instructions, the environment, -v logging) and
+// hands each accepted socket over Node's IPC channel (SCM_RIGHTS) to the least
+// busy spawner, which spawns the program on it, closes its copy and reports the
+// pid, later the exit code. The server keeps its own copy of the socket until the
+// pid is reported, so that a spawner dying before that loses no client: the
+// connection is then served in the server itself. Children of a dead spawner
+// (orphans now, reaped by init) are watched until they are gone, so -c stays true.
+// A dead spawner is restarted after a pause; until then, or when none is left,
+// programs are spawned in the server as before.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { spawnApplet } from '../lib/self-exec.js';
+import { buildEnv } from './env.js';
+import type { EnvOp } from './instruct.js';
+
+/** The operand that starts spawner mode (not a valid ipsvd option, so no user types it). */
+export const SPAWNER_ARG = '--svbox-tcpsvd-spawner';
+
+/** Environment knob: how many spawners (0: none, spawn in the server). */
+export const SPAWNERS_ENV = 'SVBOX_TCPSVD_SPAWNERS';
+
+/** At most this many spawners by default: more than the cores only adds memory. */
+const MAX_DEFAULT = 4;
+/** Pause before a dead spawner is started again (a spawner that cannot start must not loop). */
+const RESTART_MS = 1000;
+/** How often the children of a dead spawner are checked for having ended. */
+const ORPHAN_POLL_MS = 100;
+
+/** What runs for one connection, described without the socket. */
+export interface Job {
+  argv: readonly string[];
+  /** Environment changes applied in order to the server's environment (buildEnv). */
+  env: readonly (readonly EnvOp[])[];
+}
+
+/** How a job turned out; exactly one of started/failed, then exited once after started. */
+export interface JobEvents {
+  started(pid: number): void;
+  failed(err: NodeJS.ErrnoException): void;
+  exited(code: number): void;
+}
+
+export interface SpawnSettings {
+  /** The server's environment, the base every job's changes apply to. */
+  env: NodeJS.ProcessEnv;
+  uid?: number;
+  gid?: number;
+}
+
+/** Number of spawners: the knob if set, else the cores (at most 4, at most -c); 1 core: none. */
+export function spawnerCount(cmax: number, knob: string | undefined, cores = availableParallelism()): number {
+  if (knob !== undefined && /^\d+$/.test(knob)) return Math.min(Number(knob), cmax);
+  const n = Math.min(cores, MAX_DEFAULT, cmax);
+  return n >= 2 ? n : 0;
+}
+
+// Messages between the server and a spawner (JSON over the IPC channel).
+interface InitMsg { t: 'init'; env: NodeJS.ProcessEnv; uid?: number; gid?: number }
+// An unset variable ([name, undefined]) arrives as [name, null]: JSON has no undefined.
+interface RunMsg { t: 'run'; id: number; argv: string[]; env: [string, string | null][][] }
+interface PidMsg { id: number; pid: number }
+interface ErrMsg { id: number; err: { code?: string; errno?: number; syscall?: string; message: string } }
+interface ExitMsg { id: number; exit: number }
+interface ReadyMsg { ready: true }
+
+/** Spawn job on fd (as fd 0 and 1, fd 2 inherited); the one place programs are started. */
+function spawnOn(fd: number, job: Job, s: SpawnSettings): ChildProcess {
+  return spawn(job.argv[0]!, job.argv.slice(1), {
+    stdio: [fd, fd, 'inherit'], env: buildEnv(s.env, ...job.env),
+    ...(s.uid !== undefined ? { uid: s.uid, gid: s.gid ?? s.uid } : {}),
+  });
+}
+
+/** Run job in this process; events as JobEvents (a failed exec is reported on a later tick, as Node does). */
+function runHere(fd: number, job: Job, s: SpawnSettings, ev: JobEvents): void {
+  let child: ChildProcess;
+  try {
+    child = spawnOn(fd, job, s);
+  } catch (err) {
+    queueMicrotask(() => ev.failed(err as NodeJS.ErrnoException));
+    return;
+  }
+  if (child.pid === undefined) {
+    child.once('error', (err) => ev.failed(err as NodeJS.ErrnoException));
+    return;
+  }
+  const pid = child.pid;
+  // A spawner must not outlive the server for its children: they stay, as ipsvd's do.
+  child.unref();
+  // ipsvd logs wait_exitcode(): a child killed by a signal shows `exit 0`.
+  child.once('exit', (code) => ev.exited(code ?? 0));
+  ev.started(pid);
+}
+
+/** A connection handed to a spawner, until it reports the pid (then until the exit). */
+interface InFlight {
+  handle: SocketHandle;
+  job: Job;
+  ev: JobEvents;
+  pid?: number;
+}
+
+interface Slot {
+  proc: ChildProcess | undefined;
+  /** The spawner has said it is running: until then jobs are run in the server. */
+  ready: boolean;
+  /** Handed over, pid not yet reported: how busy this spawner is. */
+  pending: number;
+  jobs: Map<number, InFlight>;
+}
+
+/** The native handle of an accepted socket (net.Socket's _handle): what the IPC channel can pass. */
+export interface SocketHandle { fd: number }
+
+/** The spawners of one server, with the fallback to spawning in the server itself. */
+export class SpawnerPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 0;
+  private rr = 0;
+  private closed = false;
+
+  constructor(private readonly settings: SpawnSettings, size: number) {
+    for (let i = 0; i < size; i++) {
+      const slot: Slot = { proc: undefined, ready: false, pending: 0, jobs: new Map() };
+      this.slots.push(slot);
+      this.startSlot(slot);
+    }
+  }
+
+  /** Spawners alive now (for tests and logs). */
+  pids(): number[] {
+    return this.slots.flatMap((s) => (s.proc?.pid !== undefined ? [s.proc.pid] : []));
+  }
+
+  /**
+   * Run job with the socket whose handle is given as its fd 0 and 1. The caller
+   * keeps its socket open until started() or failed() (a dead spawner's job is
+   * then run here on it) and closes it then.
+   */
+  run(handle: SocketHandle, job: Job, ev: JobEvents): void {
+    const slot = this.pick();
+    if (!slot) {
+      runHere(handle.fd, job, this.settings, ev);
+      return;
+    }
+    const id = ++this.nextId;
+    slot.jobs.set(id, { handle, job, ev });
+    slot.pending++;
+    const msg: RunMsg = { t: 'run', id, argv: [...job.argv], env: job.env.map((ops) => ops.map(([k, v]) => [k, v ?? null])) };
+    // A raw handle ('net.Native'): Node sends a copy and leaves ours open.
+    slot.proc!.send(msg, handle as never, () => { /* a failed send shows as the spawner's end */ });
+  }
+
+  /** Stop restarting spawners (the server is exiting). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** The connected spawner with the fewest connections waiting for a pid, round robin among equals. */
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    const n = this.slots.length;
+    for (let k = 0; k < n; k++) {
+      const s = this.slots[(this.rr + k) % n]!;
+      if (!s.ready || !s.proc?.connected) continue;
+      if (!best || s.pending < best.pending) best = s;
+    }
+    this.rr = (this.rr + 1) % Math.max(n, 1);
+    return best;
+  }
+
+  private startSlot(slot: Slot): void {
+    let proc: ChildProcess;
+    try {
+      proc = spawnApplet('tcpsvd', [SPAWNER_ARG], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    } catch {
+      this.restartLater(slot);
+      return;
+    }
+    slot.proc = proc;
+    proc.on('error', () => { /* reported through close */ });
+    proc.on('message', (m: PidMsg | ErrMsg | ExitMsg | ReadyMsg) => this.report(slot, m));
+    // 'close' comes after the last message of the channel, unlike 'exit'.
+    proc.once('close', () => this.lost(slot, proc));
+    const init: InitMsg = { t: 'init', env: this.settings.env };
+    if (this.settings.uid !== undefined) { init.uid = this.settings.uid; init.gid = this.settings.gid ?? this.settings.uid; }
+    proc.send(init, () => { /* as above */ });
+  }
+
+  private report(slot: Slot, m: PidMsg | ErrMsg | ExitMsg | ReadyMsg): void {
+    if ('ready' in m) {
+      slot.ready = true;
+      return;
+    }
+    const j = slot.jobs.get(m.id);
+    if (!j) return;
+    if ('pid' in m) {
+      slot.pending--;
+      j.pid = m.pid;
+      j.ev.started(m.pid);
+    } else if ('err' in m) {
+      slot.pending--;
+      slot.jobs.delete(m.id);
+      const err = Object.assign(new Error(m.err.message), m.err) as NodeJS.ErrnoException;
+      j.ev.failed(err);
+    } else {
+      slot.jobs.delete(m.id);
+      j.ev.exited(m.exit);
+    }
+  }
+
+  /** A spawner ended: serve what it had not started, watch what it had, start another later. */
+  private lost(slot: Slot, proc: ChildProcess): void {
+    if (slot.proc !== proc) return;
+    slot.proc = undefined;
+    slot.ready = false;
+    const jobs = [...slot.jobs.values()];
+    slot.jobs.clear();
+    slot.pending = 0;
+    for (const j of jobs) {
+      if (j.pid === undefined) {
+        // Not started (as far as we know): serve it here, on our copy of the socket.
+        runHere(j.handle.fd, j.job, this.settings, j.ev);
+      } else {
+        watchOrphan(j.pid, j.ev);
+      }
+    }
+    this.restartLater(slot);
+  }
+
+  private restartLater(slot: Slot): void {
+    if (this.closed) return;
+    setTimeout(() => { if (!this.closed) this.startSlot(slot); }, RESTART_MS).unref();
+  }
+}
+
+/**
+ * A child of a dead spawner: init reaps it, so we cannot learn its exit code;
+ * poll until its pid is gone and report it ended.
+ * compat: its end is logged as `exit 111` (unknown), which ipsvd never has to do.
+ */
+function watchOrphan(pid: number, ev: JobEvents): void {
+  const check = (): void => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      ev.exited(111);
+      return;
+    }
+    setTimeout(check, ORPHAN_POLL_MS);
+  };
+  check();
+}
+
+/** Spawner mode: spawn what the server sends, report pids and exits, end with the server. */
+export function runSpawner(): Promise<number> {
+  return new Promise((res) => {
+    if (!process.send) return res(111);
+    // The server may be gone when a child ends: nothing to tell then.
+    const send = (m: PidMsg | ErrMsg | ExitMsg | ReadyMsg): void => { process.send?.(m, undefined, undefined, () => {}); };
+    let settings: SpawnSettings | undefined;
+    process.on('message', (m: InitMsg | RunMsg, handle: { fd: number; close(): void } | undefined) => {
+      if (m.t === 'init') {
+        settings = { env: m.env, ...(m.uid !== undefined ? { uid: m.uid, gid: m.gid ?? m.uid } : {}) };
+        send({ ready: true });
+        return;
+      }
+      if (m.t !== 'run' || !handle) return;
+      const id = m.id;
+      if (!settings) {
+        handle.close();
+        send({ id, err: { message: 'spawner not initialised' } });
+        return;
+      }
+      runHere(handle.fd, { argv: m.argv, env: m.env.map((ops) => ops.map(([k, v]): EnvOp => [k, v ?? undefined])) }, settings, {
+        started: (pid) => send({ id, pid }),
+        failed: (err) => send({ id, err: { ...(err.code ? { code: err.code } : {}), ...(err.errno !== undefined ? { errno: err.errno } : {}), ...(err.syscall ? { syscall: err.syscall } : {}), message: err.message } }),
+        exited: (code) => send({ id, exit: code }),
+      });
+      // The child has its copies (or there is no child): ours must go.
+      handle.close();
+    });
+    // The server exited: so do we; our running children stay, as ipsvd's do.
+    process.on('disconnect', () => res(0));
+  });
+}
