@@ -20,6 +20,7 @@
 // A dead spawner is restarted after a pause; until then, or when none is left,
 // programs are spawned in the server as before.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { spawnApplet } from '../lib/self-exec.js';
 import { buildEnv } from './env.js';
@@ -246,20 +247,30 @@ export class SpawnerPool {
   }
 }
 
+/** Whether pid has ended: gone, or a zombie nobody has reaped yet (/proc/PID/stat state Z). */
+function hasEnded(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
+}
+
 /**
- * A child of a dead spawner: init reaps it, so we cannot learn its exit code;
- * poll until its pid is gone and report it ended.
+ * A child of a dead spawner: init (or a subreaper) reaps it, so we cannot learn
+ * its exit code; poll until it has ended and report that.
  * compat: its end is logged as `exit 111` (unknown), which ipsvd never has to do.
  */
 function watchOrphan(pid: number, ev: JobEvents): void {
   const check = (): void => {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      ev.exited(111);
-      return;
-    }
-    setTimeout(check, ORPHAN_POLL_MS);
+    if (hasEnded(pid)) ev.exited(111);
+    else setTimeout(check, ORPHAN_POLL_MS);
   };
   check();
 }
