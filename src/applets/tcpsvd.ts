@@ -8,10 +8,17 @@
 //
 // Node has no fork(): ipsvd forks first and does the per-connection work (host
 // lookups, instructions, the -C check, logging) in the child; we do it in the
-// parent and then spawn PROG directly. Consequences, all marked compat: below:
+// server and then have PROG spawned directly, by one of a few spawner processes
+// (src/ipsvd/spawner.ts: Node's spawn() is a fork of the whole Node process that
+// blocks the caller, so several processes spawn in parallel), or by the server
+// itself on one core. Consequences, all marked compat: below:
 // a connection refused without running a program (deny, -C over the limit, a
 // failed lookup or rules read) is logged under OUR pid, as it has no child;
-// `pid P from` is logged after the spawn, when P is known.
+// `pid P from` is logged after the spawn, when P is known; if a spawner dies, the
+// end of a program it had started is logged as `exit 111` (its code is unknown).
+// compat: the server has helper children ipsvd has not: the socket keeper
+// (acceptor.ts) and the spawners (SVBOX_TCPSVD_SPAWNERS=N sets their number, 0
+// none); they end with the server, the programs they started do not.
 // compat: -u drops privileges only in the children (spawn's uid/gid); ipsvd drops
 // them in the server itself after bind. Supplementary groups beyond the first
 // group are not set (libuv clears them).
@@ -51,6 +58,8 @@ TCPREMOTEHOST, TCPCONCURRENCY), as ipsvd's tcpsvd.
   -t sec   with -i: expire writable instruction files not read for sec seconds
   -E       set no environment variables     -v  log to standard output (-vv: more)
 HOST may be 0 (all IPv4 addresses), an IPv4 or IPv6 address, or a name.
+Programs are started by helper processes, one more than the cores (at most 4);
+SVBOX_TCPSVD_SPAWNERS=n sets how many, 0 has the server start them itself.
 
 Exit codes: 0 on TERM; 100 unknown user, group, port or address; 111 usage or fatal.`;
 export const exitCodes = { usage: 111, fatal: 111 };

@@ -202,7 +202,8 @@ export class SpawnerPool {
       return;
     }
     slot.proc = proc;
-    proc.on('error', () => { /* reported through close */ });
+    // A spawner that could not be started (no pid) reports only this; others end with close.
+    proc.on('error', () => { if (proc.pid === undefined) this.lost(slot, proc); });
     // Reports come in batches: all of one turn of the spawner's event loop.
     proc.on('message', (batch: Report[]) => { for (const m of batch) this.report(slot, m); });
     // 'close' comes after the last message of the channel, unlike 'exit'.

@@ -158,3 +158,24 @@ t.test('a missing program through a spawner: the same message and log as in the 
   t.same(got[0], got[1], 'spawner and server log it alike');
   t.ok(got[0]!.some((l) => l.endsWith('end PID exit 111')), 'the end is logged with 111');
 });
+
+t.test('no helper outlives the server, killed or terminated; the programs do', async (t) => {
+  const dir = t.testdir();
+  const prog = script(dir, 'p.sh', 'echo "$$"; read x; echo bye');
+  for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
+    const s = await startTcpsvd(t, 'ours', dir, ['-l', 'localhost'], [prog], { env: env(2) });
+    const helpers = await waitFor('keeper and spawners', () => {
+      const h = descendants(s.child.pid!).filter((p) => / --svbox-tcpsvd-/.test(` ${p.args}`));
+      return h.length === 3 ? h.map((p) => p.pid) : undefined;
+    }, 20_000);
+    const c = holdingClient(s.port);
+    const pid = Number(await c.first);
+    s.child.kill(sig);
+    await s.exited;
+    await waitFor(`helpers gone after ${sig}`, () => helpers.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), 20_000);
+    t.pass(`${sig}: keeper and spawners ended with the server`);
+    t.doesNotThrow(() => process.kill(pid, 0), `${sig}: the program still runs`);
+    c.end('x\n');
+    t.match(await c.done, /bye\n$/, `${sig}: and finishes with its client`);
+  }
+});
