@@ -363,6 +363,7 @@ class Server {
         this.drop(sock, remoteIp, `unable to run: ${o.prog[0]}: ${errstr(err)}`);
       },
       exited: (code) => this.ended(childPid, code, true),
+      lost: () => this.drop(sock, remoteIp, 'lost with its spawner process'),
     });
   }
 }

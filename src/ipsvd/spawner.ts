@@ -20,7 +20,7 @@
 // A dead spawner is restarted after a pause; until then, or when none is left,
 // programs are spawned in the server as before.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { spawnApplet } from '../lib/self-exec.js';
 import { buildEnv } from './env.js';
@@ -46,11 +46,13 @@ export interface Job {
   env: readonly (readonly EnvOp[])[];
 }
 
-/** How a job turned out; exactly one of started/failed, then exited once after started. */
+/** How a job turned out: started then exited, or failed, or lost. */
 export interface JobEvents {
   started(pid: number): void;
   failed(err: NodeJS.ErrnoException): void;
   exited(code: number): void;
+  /** Its spawner died, maybe having started the program, and we cannot tell (no /proc): the connection is given up. */
+  lost(): void;
 }
 
 export interface SpawnSettings {
@@ -137,7 +139,6 @@ export class SpawnerPool {
   private readonly slots: Slot[] = [];
   private nextId = 0;
   private rr = 0;
-  private closed = false;
 
   constructor(private readonly settings: SpawnSettings, size: number) {
     for (let i = 0; i < size; i++) {
@@ -173,11 +174,6 @@ export class SpawnerPool {
     const msg: RunMsg = { t: 'run', id, argv: [...job.argv], env: job.env.map((ops) => ops.map(([k, v]) => [k, v ?? null])) };
     // A raw handle ('net.Native'): Node sends a copy and leaves ours open.
     slot.proc!.send(msg, handle as never, () => { /* a failed send shows as the spawner's end */ });
-  }
-
-  /** Stop restarting spawners (the server is exiting). */
-  close(): void {
-    this.closed = true;
   }
 
   /** The connected spawner with the fewest connections waiting for a pid, round robin among equals. */
@@ -240,24 +236,70 @@ export class SpawnerPool {
     if (slot.proc !== proc) return;
     slot.proc = undefined;
     slot.ready = false;
-    const jobs = [...slot.jobs.values()];
+    // In the order handed over, which is the order the spawner works in.
+    const jobs = [...slot.jobs.entries()].sort((a, b) => a[0] - b[0]).map(([, j]) => j);
     slot.jobs.clear();
     slot.pending = 0;
+    let first = true;
     for (const j of jobs) {
-      if (j.pid === undefined) {
-        // Not started (as far as we know): serve it here, on our copy of the socket.
-        runHere(j.handle.fd, j.job, this.settings, j.ev);
-      } else {
+      if (j.pid !== undefined) {
         watchOrphan(j.pid, j.ev);
+      } else if (first) {
+        // The spawner reports a pid as soon as spawn() returns, before it takes the
+        // next job: only the first job it has not reported may have a program that
+        // runs without our knowing. It does if some other process holds the socket.
+        // (One that has already finished is not seen, and its client served twice:
+        // that needs the spawner killed within the moment between fork and report.)
+        first = false;
+        const holder = socketHolder(j.handle.fd);
+        if (holder === undefined) {
+          runHere(j.handle.fd, j.job, this.settings, j.ev);
+        } else if (holder === 0) {
+          j.ev.lost();
+        } else {
+          j.ev.started(holder);
+          watchOrphan(holder, j.ev);
+        }
+      } else {
+        // Never started: serve it here, on our copy of the socket.
+        runHere(j.handle.fd, j.job, this.settings, j.ev);
       }
     }
     this.restartLater(slot);
   }
 
   private restartLater(slot: Slot): void {
-    if (this.closed) return;
-    setTimeout(() => { if (!this.closed) this.startSlot(slot); }, RESTART_MS).unref();
+    setTimeout(() => this.startSlot(slot), RESTART_MS).unref();
   }
+}
+
+/**
+ * Which other process holds the socket open as our fd: its pid (the topmost one
+ * when a program has passed it on to its own children), undefined when none does,
+ * 0 when we cannot tell (no /proc). Scans /proc/PID/fd of every process: done
+ * only when a spawner has died.
+ */
+function socketHolder(fd: number): number | undefined {
+  let inode: string;
+  let pids: string[];
+  try {
+    inode = readlinkSync(`/proc/self/fd/${fd}`);
+    pids = readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
+  } catch {
+    return 0;
+  }
+  const holders = new Map<number, number>(); // pid -> ppid
+  for (const pid of pids) {
+    try {
+      if (!readdirSync(`/proc/${pid}/fd`).some((f) => readlinkSync(`/proc/${pid}/fd/${f}`) === inode)) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      holders.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      continue; // gone meanwhile, or not ours to read
+    }
+  }
+  for (const [pid, ppid] of holders) if (!holders.has(ppid)) return pid;
+  return undefined;
 }
 
 /** Whether pid has ended: gone, or a zombie nobody has reaped yet (/proc/PID/stat state Z). */
@@ -293,36 +335,40 @@ export function runSpawner(): Promise<number> {
   return new Promise((res) => {
     if (!process.send) return res(111);
     // The server may be gone when a child ends: nothing to tell then.
-    // Every message wakes the server up: what one turn of our event loop has to say
-    // (a pid, and the exits reaped meanwhile, often together) goes in one message.
+    // Every message wakes the server up: exits wait for the end of this turn of our
+    // event loop, to go together; a pid or a failure goes at once (with the exits
+    // waiting), before we take the next job: the server relies on that when we die.
     let batch: Report[] = [];
     const flush = (): void => {
+      if (batch.length === 0) return;
       const b = batch;
       batch = [];
       // The server may be gone when a child ends: nothing to tell then.
       process.send?.(b, undefined, undefined, () => {});
     };
-    const send = (m: Report): void => {
-      if (batch.push(m) === 1) setImmediate(flush);
+    const send = (m: Report, now: boolean): void => {
+      if (batch.push(m) === 1 && !now) setImmediate(flush);
+      if (now) flush();
     };
     let settings: SpawnSettings | undefined;
     process.on('message', (m: InitMsg | RunMsg, handle: { fd: number; close(): void } | undefined) => {
       if (m.t === 'init') {
         settings = { env: m.env, ...(m.uid !== undefined ? { uid: m.uid, gid: m.gid ?? m.uid } : {}) };
-        send({ ready: true });
+        send({ ready: true }, true);
         return;
       }
       if (m.t !== 'run' || !handle) return;
       const id = m.id;
       if (!settings) {
         handle.close();
-        send({ id, err: { message: 'spawner not initialised' } });
+        send({ id, err: { message: 'spawner not initialised' } }, true);
         return;
       }
       runHere(handle.fd, { argv: m.argv, env: m.env.map((ops) => ops.map(([k, v]): EnvOp => [k, v ?? undefined])) }, settings, {
-        started: (pid) => send({ id, pid }),
-        failed: (err) => send({ id, err: { ...(err.code ? { code: err.code } : {}), ...(err.errno !== undefined ? { errno: err.errno } : {}), ...(err.syscall ? { syscall: err.syscall } : {}), message: err.message } }),
-        exited: (code) => send({ id, exit: code }),
+        started: (pid) => send({ id, pid }, true),
+        failed: (err) => send({ id, err: { ...(err.code ? { code: err.code } : {}), ...(err.errno !== undefined ? { errno: err.errno } : {}), ...(err.syscall ? { syscall: err.syscall } : {}), message: err.message } }, true),
+        exited: (code) => send({ id, exit: code }, false),
+        lost: () => { /* only the server gives jobs up */ },
       });
       // The child has its copies (or there is no child): ours must go.
       handle.close();

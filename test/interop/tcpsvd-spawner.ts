@@ -31,8 +31,8 @@ function holdingClient(port: number): { first: Promise<string>; done: Promise<st
   const first = new Promise<string>((r) => { gotLine = r; });
   const done = new Promise<string>((res, rej) => {
     c.on('data', (b: Buffer) => { d += b.toString(); if (d.includes('\n')) gotLine(d.slice(0, d.indexOf('\n'))); });
-    c.on('close', () => res(d));
-    c.on('error', rej);
+    c.on('close', () => { gotLine(d); res(d); });
+    c.on('error', (e) => { gotLine(d); rej(e); });
   });
   return { first, done, end: (s) => c.end(s) };
 }
@@ -87,6 +87,8 @@ t.test('a spawner killed while its program runs: the program keeps its client an
     await waitFor('its end', () => s.stdout().endsWith('status 0/2\n'), 20_000);
     return undefined;
   }, 20_000);
+  // Once the server knows the program (its start line), losing the spawner loses nothing.
+  await waitFor('start logged', () => s.stdout().includes(`start ${a.pid} `), 20_000);
   process.kill(sp!, 'SIGKILL');
   const b = holdingClient(s.port);
   t.match(await b.first, new RegExp(`^\\d+ ${s.child.pid}$`), 'next client served by the server itself');
@@ -99,6 +101,28 @@ t.test('a spawner killed while its program runs: the program keeps its client an
   await b.done;
   await waitFor('all ended', () => s.stdout().endsWith('status 0/2\n'), 20_000);
   t.notMatch(s.stdout(), /status 3\/2/, 'never above the limit');
+  s.child.kill('SIGTERM');
+  await s.exited;
+});
+
+t.test('a spawner killed amid a burst of clients: none gets two programs, at most one is given up', async (t) => {
+  const dir = t.testdir();
+  const prog = script(dir, 'p.sh', 'echo "$$"; sleep 0.05');
+  const s = await startTcpsvd(t, 'ours', dir, ['-l', 'localhost'], [prog], { env: env(1) });
+  const [sp] = await waitFor('one spawner', () => { const p = spawnerPids(s); return p.length === 1 ? p : undefined; }, 20_000);
+  await waitFor('the spawner serves', async () => (await talk(s.port)) !== `${s.child.pid}\n` && (await talk(s.port)).length > 0, 20_000);
+  const outs = Array.from({ length: 30 }, () => talk(s.port, { ms: 60_000 }));
+  // Kill it once the server has seen a few of the burst's programs start.
+  const mark = (s.stdout().match(/ start /g) ?? []).length;
+  await waitFor('some started', () => (s.stdout().match(/ start /g) ?? []).length >= mark + 3, 20_000);
+  process.kill(sp!, 'SIGKILL');
+  const got = await Promise.all(outs);
+  t.ok(got.every((o) => /^(\d+\n)?$/.test(o)), 'every client got one program or none');
+  const none = got.filter((o) => o === '').length;
+  t.ok(none <= 1, `at most one client given up (${none})`);
+  t.equal(new Set(got.filter((o) => o !== '')).size, got.length - none, 'each by a program of its own');
+  await waitFor('all ended', () => s.stdout().endsWith('status 0/30\n'), 20_000);
+  t.equal(s.stderr().replace(/^tcpsvd: drop: lost with its spawner process\n/, ''), '', 'no other message');
   s.child.kill('SIGTERM');
   await s.exited;
 });
