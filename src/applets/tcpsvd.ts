@@ -58,8 +58,9 @@ TCPREMOTEHOST, TCPCONCURRENCY), as ipsvd's tcpsvd.
   -t sec   with -i: expire writable instruction files not read for sec seconds
   -E       set no environment variables     -v  log to standard output (-vv: more)
 HOST may be 0 (all IPv4 addresses), an IPv4 or IPv6 address, or a name.
-Programs are started by helper processes, one more than the cores (at most 4);
-SVBOX_TCPSVD_SPAWNERS=n sets how many, 0 has the server start them itself.
+Under load, programs are started by helper processes, one more than the cores
+(at most 4), started when a connection finds another one served;
+SVBOX_TCPSVD_SPAWNERS=n starts n at once, 0 has the server start them itself.
 
 Exit codes: 0 on TERM; 100 unknown user, group, port or address; 111 usage or fatal.`;
 export const exitCodes = { usage: 111, fatal: 111 };
@@ -222,10 +223,12 @@ class Server {
     } catch (err) {
       throw new Fatal(`unable to bind socket: ${errstr(err)}`, 111);
     }
-    // The processes that run the programs (spawner.ts); they start while we serve.
+    // The processes that run the programs (spawner.ts): started at once when their
+    // number is set, else with the first connection that finds a program running.
     const ids = this.o.user?.ids;
+    const knob = process.env[SPAWNERS_ENV];
     this.spawners = new SpawnerPool({ env: { ...process.env }, ...(ids ? { uid: ids.uid, gid: ids.gids[0] ?? ids.uid } : {}) },
-      spawnerCount(this.o.cmax, process.env[SPAWNERS_ENV]));
+      spawnerCount(this.o.cmax, knob), knob !== undefined);
     // compat: a numeric port operand is shown as the bound port (differs only for 0).
     this.portText = /^\d+$/.test(this.o.port) ? String(bound.port) : this.o.port;
     // Clients are served from here on; the keeper is what lets -c stop accepting.
@@ -364,7 +367,7 @@ class Server {
       },
       exited: (code) => this.ended(childPid, code, true),
       lost: () => this.drop(sock, remoteIp, 'lost with its spawner process'),
-    });
+    }, this.cnum > 1); // another connection is being served: the spawners pay off
   }
 }
 

@@ -19,6 +19,10 @@
 // (orphans now, reaped by init) are watched until they are gone, so -c stays true.
 // A dead spawner is restarted after a pause; until then, or when none is left,
 // programs are spawned in the server as before.
+// By default the spawners start only once a connection arrives while another
+// program still runs: a quiet service (the usual inetd-style one) never pays for
+// them (about 10 MB of private memory each). A number set with the environment
+// knob starts them at once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -139,13 +143,17 @@ export class SpawnerPool {
   private readonly slots: Slot[] = [];
   private nextId = 0;
   private rr = 0;
+  private started = false;
 
-  constructor(private readonly settings: SpawnSettings, size: number) {
-    for (let i = 0; i < size; i++) {
-      const slot: Slot = { proc: undefined, ready: false, pending: 0, jobs: new Map() };
-      this.slots.push(slot);
-      this.startSlot(slot);
-    }
+  /** size spawners, started now when eager, else by the first run() that finds the server busy. */
+  constructor(private readonly settings: SpawnSettings, size: number, eager: boolean) {
+    for (let i = 0; i < size; i++) this.slots.push({ proc: undefined, ready: false, pending: 0, jobs: new Map() });
+    if (eager) this.start();
+  }
+
+  private start(): void {
+    this.started = true;
+    for (const slot of this.slots) this.startSlot(slot);
   }
 
   /** Spawners alive now (for tests and logs). */
@@ -156,9 +164,11 @@ export class SpawnerPool {
   /**
    * Run job with the socket whose handle is given as its fd 0 and 1. The caller
    * keeps its socket open until started() or failed() (a dead spawner's job is
-   * then run here on it) and closes it then.
+   * then run here on it) and closes it then. busy: another connection is being
+   * served now (what starts lazy spawners).
    */
-  run(handle: SocketHandle, job: Job, ev: JobEvents): void {
+  run(handle: SocketHandle, job: Job, ev: JobEvents, busy: boolean): void {
+    if (!this.started && busy) this.start();
     // Measured: spawning here while only one connection is in flight
     // saves an IPC round trip but loses under load, and a sequential client's next
     // connection often arrives before we have seen its previous program end; so a

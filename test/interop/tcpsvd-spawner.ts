@@ -203,3 +203,32 @@ t.test('no helper outlives the server, killed or terminated; the programs do', a
     t.match(await c.done, /bye\n$/, `${sig}: and finishes with its client`);
   }
 });
+
+t.test('by default the spawners start only when a connection finds another one served', async (t) => {
+  const dir = t.testdir();
+  const prog = script(dir, 'p.sh', 'echo "$PPID"; read x; echo bye');
+  const { availableParallelism } = await import('node:os');
+  const want = availableParallelism() < 2 ? 0 : Math.min(availableParallelism() + 1, 4);
+  const s = await startTcpsvd(t, 'ours', dir, ['-l', 'localhost'], [prog], { env: { PATH: '/usr/bin:/bin' } });
+  // One client at a time: served by the server itself, no spawner is started.
+  for (let i = 0; i < 3; i++) {
+    const c = holdingClient(s.port);
+    t.equal(Number(await c.first), s.child.pid, `client ${i + 1} alone: its program is the server's child`);
+    c.end('x\n');
+    t.match(await c.done, /bye\n$/);
+    await waitFor('the program ended in the log', () => s.stdout().split('\n').filter((l) => / end \d+ exit 0$/.test(l)).length === i + 1, 20_000);
+  }
+  t.equal(spawnerPids(s).length, 0, 'no spawner after clients one at a time');
+  // Two at once: the second finds the first served, and the spawners start.
+  const a = holdingClient(s.port);
+  await a.first;
+  const b = holdingClient(s.port);
+  await b.first;
+  const pids = await waitFor(`${want} spawners`, () => { const p = spawnerPids(s); return p.length === want ? p : undefined; }, 20_000);
+  t.equal(pids.length, want, `${want} spawners once two clients overlapped`);
+  a.end('x\n');
+  b.end('x\n');
+  await Promise.all([a.done, b.done]);
+  s.child.kill('SIGTERM');
+  await s.exited;
+});
