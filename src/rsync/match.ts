@@ -4,7 +4,12 @@
 // references. Mirrors match.c: build_hash_table, hash_search, matched and
 // match_sums, with the rolling checksum of checksum.c: get_checksum1 (bytes taken as
 // signed chars, CHAR_OFFSET 0). The file is read in large windows into one reusable
-// buffer; the per-byte loop touches only typed arrays and integers.
+// buffer (rollsum.ts: in WebAssembly memory, where the block sum after each match runs
+// as SIMD); the per-byte loop touches only typed arrays and integers.
+
+import { rollingParts, sumWindow, type SumWindow } from './rollsum.js';
+
+export { rollingParts };
 
 /** rsync.h: CHUNK_SIZE — the largest literal token rsync writes. */
 export const CHUNK_SIZE = 32 * 1024;
@@ -39,21 +44,6 @@ export interface MatchResult {
   matchedBytes: number;
   /** The file was shorter than expected: the missing part was sent as zeros (fileio.c: map_ptr). */
   short: boolean;
-}
-
-/**
- * checksum.c: get_checksum1 over i8[start, end): leaves the full s1, s2 in out[0], out[1].
- * The plain loop: measured faster in V8 than unrolled or word-at-a-time variants.
- */
-export function rollingParts(i8: Int8Array, start: number, end: number, out: Int32Array): void {
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = start; i < end; i++) {
-    s1 = (s1 + i8[i]!) | 0;
-    s2 = (s2 + s1) | 0;
-  }
-  out[0] = s1;
-  out[1] = s2;
 }
 
 /** The 32-bit rolling checksum rsync sends: (s1 & 0xffff) | (s2 << 16). */
@@ -121,7 +111,7 @@ const READ_MAX = 1024 * 1024;
 export async function matchFile(
   readAt: ReadAt, size: number, sigs: Signatures, strong: (b: Uint8Array) => Uint8Array,
   sink: TokenSink, onData: (b: Uint8Array) => void, pace: () => Promise<void> = async () => {},
-  scratch: { buf?: Uint8Array } = {},
+  scratch: { win?: SumWindow } = {},
 ): Promise<MatchResult> {
   const m = new Matcher(readAt, size, sigs, strong, sink, onData, scratch);
   // The matcher runs synchronously (V8 optimizes its loops) and stops after each read
@@ -135,6 +125,7 @@ const PAUSE_BYTES = READ_MAX;
 
 class Matcher {
   readonly res: MatchResult = { read: 0, literalBytes: 0, matchedBytes: 0, short: false };
+  private readonly win: SumWindow;
   private readonly buf: Uint8Array;
   private readonly i8: Int8Array;
   private readonly bufSize: number;
@@ -162,17 +153,19 @@ class Matcher {
   constructor(
     private readonly readAt: ReadAt, private readonly size: number, private readonly sigs: Signatures,
     private readonly strong: (b: Uint8Array) => Uint8Array, private readonly sink: TokenSink,
-    private readonly onData: (b: Uint8Array) => void, scratch: { buf?: Uint8Array },
+    private readonly onData: (b: Uint8Array) => void, scratch: { win?: SumWindow },
   ) {
     this.blength = sigs.blength;
     this.count = sigs.count;
     this.lastLen = sigs.remainder || sigs.blength;
     this.end = size + 1 - this.lastLen;
-    // A window no larger than the file; the caller's scratch buffer is reused across files.
+    // A window no larger than the file; the caller's window is reused across files (one
+    // WINDOW-sized allocation per connection: its pages are touched only as far as used).
     this.bufSize = Math.min(Math.max(WINDOW, 2 * (this.blength + CHUNK_SIZE) + 1), Math.max(size, 1));
-    if (!scratch.buf || scratch.buf.length < this.bufSize) scratch.buf = new Uint8Array(Math.max(this.bufSize, Math.min(WINDOW, 2 * (scratch.buf?.length ?? 0))));
-    this.buf = scratch.buf;
-    this.i8 = new Int8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    if (!scratch.win || scratch.win.buf.length < this.bufSize) scratch.win = sumWindow(Math.max(this.bufSize, WINDOW));
+    this.win = scratch.win;
+    this.buf = this.win.buf;
+    this.i8 = this.win.i8;
   }
 
   /** Make buf hold [keepFrom, want) (want clamped to size); the bytes before keepFrom may go. */
@@ -268,7 +261,7 @@ class Matcher {
     }
     this.k = Math.min(this.blength, this.size);
     this.fill(0, this.k);
-    rollingParts(this.i8, 0, this.k, this.parts);
+    this.win.parts(0, this.k, this.parts);
     this.s1 = this.parts[0]!;
     this.s2 = this.parts[1]!;
   }
@@ -350,7 +343,7 @@ class Matcher {
           if (offset >= end) break;
           k = Math.min(blength, size - offset);
           if (offset + k + 1 > this.bufEnd) this.fill(lastMatch, offset + k + 1);
-          rollingParts(i8, offset - this.bufStart, offset - this.bufStart + k, parts);
+          this.win.parts(offset - this.bufStart, offset - this.bufStart + k, parts);
           s1 = parts[0]!;
           s2 = parts[1]!;
           continue;

@@ -9,6 +9,7 @@ import { capabilityLetters } from './options.js';
 import { CHECKSUM_OFFER, chooseChecksum, checksumByName, makeChecksums, type Checksums, type CsumName } from './checksum.js';
 import { MSG_ERROR, MSG_ERROR_EXIT, MSG_ERROR_XFER, MSG_INFO, MSG_IO_TIMEOUT, MSG_NOOP, MSG_WARNING } from './wire/codec.js';
 import { runSender } from './sender.js';
+import type { SumWindow } from './rollsum.js';
 
 export const CF_INC_RECURSE = 1 << 0;
 export const CF_SYMLINK_TIMES = 1 << 1;
@@ -52,7 +53,7 @@ export interface Session {
   /** The negotiated checksum; its WebAssembly is compiled in the background from setup on. */
   loadCsum(): Promise<Checksums>;
   /** The matcher's read window, reused from file to file. */
-  scratch: { buf?: Uint8Array };
+  scratch: { win?: SumWindow };
   /** "rsync: [sender] TEXT\n" as MSG_ERROR_XFER (rsync's rsyserr/FERROR_XFER). */
   xferError(text: string): void;
   /** Plain text to the client's stdout (FINFO). */
