@@ -62,42 +62,47 @@ function scan(
   i8: Int8Array, bufStart: number, limit: number, size: number, st: Float64Array,
   head: Int32Array, next: Int32Array, sum1: Uint32Array, bits: number, blength: number, lastLen: number, count: number,
 ): void {
+  // Positions relative to the window (small integers: V8 keeps them int32, not float64
+  // as file offsets past 2 GiB would force).
   let s1 = st[0]! | 0;
   let s2 = st[1]! | 0;
-  let k = st[2]!;
-  let offset = st[3]!;
+  let k = st[2]! | 0;
+  let p = (st[3]! - bufStart) | 0;
+  const pLimit = (limit - bufStart) | 0;
+  const pSize = Math.min(size - bufStart, 0x7fffffff) | 0;
   const shift = 32 - bits;
   const mask = (1 << bits) - 1;
-  while (offset < limit) {
+  const last = count - 1;
+  while (p < pLimit) {
     const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
     let i = head[(Math.imul(sum ^ (sum >>> bits), 0x9e3779b1) >>> shift) & mask]!;
     if (i >= 0) {
-      const l = blength < size - offset ? blength : size - offset;
+      const l = blength < pSize - p ? blength : pSize - p;
       for (; i >= 0; i = next[i]!) {
-        if (sum1[i] === sum && (i === count - 1 ? lastLen : blength) === l) {
+        if (sum1[i] === sum && (i === last ? lastLen : blength) === l) {
           st[0] = s1;
           st[1] = s2;
           st[2] = k;
-          st[3] = offset;
+          st[3] = p + bufStart;
           return;
         }
       }
     }
-    const old = i8[offset - bufStart]!;
+    const old = i8[p]!;
     s1 = (s1 - old) | 0;
-    s2 = (s2 - k * old) | 0;
-    if (offset + k < size) {
-      s1 = (s1 + i8[offset + k - bufStart]!) | 0;
+    s2 = (s2 - Math.imul(k, old)) | 0;
+    if (p + k < pSize) {
+      s1 = (s1 + i8[p + k]!) | 0;
       s2 = (s2 + s1) | 0;
     } else {
       k--;
     }
-    offset++;
+    p++;
   }
   st[0] = s1;
   st[1] = s2;
   st[2] = k;
-  st[3] = offset;
+  st[3] = p + bufStart;
 }
 
 const WINDOW = 4 * 1024 * 1024;
@@ -247,8 +252,10 @@ class Matcher {
   /** match.c: build_hash_table — chained buckets on a hash of sum1 — and the first window. */
   private start(): void {
     const count = this.count;
+    // A sparse table (about one slot in eight used): most offsets of a literal stretch
+    // then find an empty slot and skip the chain walk and its mispredicted branches.
     let bits = 10;
-    while ((1 << bits) < count * 2 && bits < 22) bits++;
+    while ((1 << bits) < count * 8 && bits < 22) bits++;
     this.bits = bits;
     const mask = (1 << bits) - 1;
     this.head = new Int32Array(1 << bits).fill(-1);
