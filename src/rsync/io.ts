@@ -315,6 +315,8 @@ export class Writer {
    * transfer's time before).
    */
   private readonly pool: Buffer[] = [];
+  /** `total` when maybeFlush last let the event loop run. */
+  private yieldedAt = 0;
   private waiting: Promise<void> | undefined;
   /** --bwlimit in bytes per second (0 = none) and when the paced stretch started. */
   private rate = 0;
@@ -437,6 +439,23 @@ export class Writer {
     if (b.length === BATCH && this.pool.length < POOL_MAX) this.pool.push(b);
   }
 
+  /**
+   * Room for a literal token of `n` bytes (n <= the largest token) whose data the caller
+   * writes at buf[off, off + n) before anything else is written: a whole-file transfer
+   * reads the file straight into the outgoing slab, sparing a copy of every byte.
+   * Multiplexed output only (there is no other once the transfer runs).
+   */
+  literalRoom(n: number): { buf: Buffer; off: number } {
+    if (!this.mux) throw new Error('literalRoom needs multiplexed output');
+    this.frameOut();
+    const sl = this.room(8 + n);
+    const at = sl.end;
+    muxHeader(MSG_DATA, 4 + n, sl.buf, at);
+    sl.buf.writeInt32LE(n, at + 4);
+    sl.end = at + 8 + n;
+    return { buf: sl.buf, off: at + 8 };
+  }
+
   writeNdx(ndx: number): void {
     writeNdx(this.out, this.ndx, ndx);
   }
@@ -469,6 +488,13 @@ export class Writer {
   async maybeFlush(limit = 256 * 1024): Promise<void> {
     if (this.out.len + (this.slab ? this.slab.end - this.slab.start : 0) >= (this.rate ? Math.min(limit, Math.max(512, this.rate / 8)) : limit)) this.flush();
     if (this.waiting) await this.waiting;
+    else if (this.total - this.yieldedAt >= BATCH) {
+      // Let the event loop run now and then: write completions (which hand slabs back
+      // for reuse) and input are only processed there, and a sender that only ever
+      // awaits settled promises would never get to them.
+      this.yieldedAt = this.total;
+      await new Promise((res) => setImmediate(res));
+    }
     if (this.rate) {
       const due = this.rateStart + ((this.total - this.rateBase) / this.rate) * 1000;
       const now = Date.now();

@@ -32,6 +32,11 @@ export interface TokenSink {
   literal(data: Uint8Array, start: number, end: number): void;
   /** Block `i` of the basis. */
   block(i: number, len: number): void;
+  /**
+   * Optional: room for a literal of `n` bytes (n <= CHUNK_SIZE) that the matcher fills
+   * itself, at once; then a whole-file transfer reads the file straight into it.
+   */
+  literalRoom?(n: number): { buf: Uint8Array; off: number };
 }
 
 /** Reads `len` bytes at file position `pos` into buf[off...]; returns the count (0 at EOF). */
@@ -234,6 +239,10 @@ class Matcher {
       if (!this.matchLoop()) return false;
       this.phase = 2;
     }
+    if (this.phase === 2 && this.count === 0 && this.sink.literalRoom) {
+      if (!this.directTail()) return false;
+      this.phase = 3;
+    }
     if (this.phase === 2) {
       // What is left is literal.
       while (this.lastMatch < this.size) {
@@ -245,6 +254,37 @@ class Matcher {
         this.lastMatch = e;
       }
       this.phase = 3;
+    }
+    return true;
+  }
+
+  /**
+   * A whole-file transfer: read each token's data straight into the sink's room, in
+   * CHUNK_SIZE pieces; what the file no longer has is sent as zeros (fileio.c: map_ptr),
+   * as fill() does. Returns false when the caller may wait.
+   */
+  private directTail(): boolean {
+    const sink = this.sink as Required<TokenSink>;
+    while (this.lastMatch < this.size) {
+      if (this.sincePause >= PAUSE_BYTES) return false;
+      const pos = this.lastMatch;
+      const n = Math.min(CHUNK_SIZE, this.size - pos);
+      const { buf, off } = sink.literalRoom(n);
+      let got = 0;
+      while (got < n) {
+        const r = this.res.short ? 0 : this.readAt(buf, off + got, n - got, pos + got);
+        if (r <= 0) {
+          this.res.short = true;
+          buf.fill(0, off + got, off + n);
+          break;
+        }
+        got += r;
+        this.res.read += r;
+      }
+      this.onData(buf.subarray(off, off + n));
+      this.res.literalBytes += n;
+      this.lastMatch = pos + n;
+      this.sincePause += n;
     }
     return true;
   }

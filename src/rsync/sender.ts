@@ -363,6 +363,10 @@ async function sendFile(
           out.int32(-(i + 1));
           bytes += 4;
         },
+        literalRoom(n) {
+          bytes += 4 + n;
+          return w.literalRoom(n);
+        },
       },
       (b) => hasher.update(b),
       () => w.maybeFlush(),
