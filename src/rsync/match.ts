@@ -39,6 +39,9 @@ export interface TokenSink {
   literalRoom?(n: number): { buf: Uint8Array; off: number };
 }
 
+/** The seeded strong sum of win.buf[start, end) (the digest may be reused by the next call). */
+export type StrongSum = (win: SumWindow, start: number, end: number) => Uint8Array;
+
 /** Reads `len` bytes at file position `pos` into buf[off...]; returns the count (0 at EOF). */
 export type ReadAt = (buf: Uint8Array, off: number, len: number, pos: number) => number;
 
@@ -115,11 +118,12 @@ const READ_MAX = 1024 * 1024;
 
 /**
  * Send `size` bytes of a file through `sink`, using `sigs` (count may be 0 for a whole-file
- * transfer) and `strong` (the seeded block hash). Every byte read goes to `onData` for
+ * transfer) and `strong` (the seeded block hash of win.buf[start, end)); the window
+ * is the matcher's own, so the hash may read it in place. Every byte read goes to `onData` for
  * the whole-file checksum, in order.
  */
 export async function matchFile(
-  readAt: ReadAt, size: number, sigs: Signatures, strong: (b: Uint8Array) => Uint8Array,
+  readAt: ReadAt, size: number, sigs: Signatures, strong: StrongSum,
   sink: TokenSink, onData: (b: Uint8Array) => void, pace: () => Promise<void> = async () => {},
   scratch: { win?: SumWindow } = {},
 ): Promise<MatchResult> {
@@ -162,7 +166,7 @@ class Matcher {
 
   constructor(
     private readonly readAt: ReadAt, private readonly size: number, private readonly sigs: Signatures,
-    private readonly strong: (b: Uint8Array) => Uint8Array, private readonly sink: TokenSink,
+    private readonly strong: StrongSum, private readonly sink: TokenSink,
     private readonly onData: (b: Uint8Array) => void, scratch: { win?: SumWindow },
   ) {
     this.blength = sigs.blength;
@@ -359,7 +363,7 @@ class Matcher {
           if (sum1[i] !== sum || this.blockLen(i) !== l) continue;
           if (!digest) {
             if (offset + l > this.bufEnd) this.fill(lastMatch, offset + l);
-            digest = this.strong(this.buf.subarray(offset - this.bufStart, offset - this.bufStart + l));
+            digest = this.strong(this.win, offset - this.bufStart, offset - this.bufStart + l);
           }
           let same = true;
           const base = i * s2len;

@@ -23,8 +23,13 @@
 //     loop while p < e: s1 += i32.load8_s p; s2 += s1; p++
 //     i32.store 0 s1; i32.store 4 s2)
 
-/** Where the window starts in the WebAssembly memory (the results live at 0 and 4). */
-const BASE = 64;
+import { customSecret, xxh3Body, XXH3_MIN_LONG } from './xxh3.js';
+
+// The WebAssembly memory: the block sum's results at 0 and 4, the xxh128 digest at
+// 16..32, the xxh128 custom secret at 64..256, then the window.
+const XXH_OUT = 16;
+const SECRET = 64;
+const BASE = 256;
 const PAGE = 65536;
 
 /** The matcher's read window and the block sum over a range of it. */
@@ -35,7 +40,15 @@ export interface SumWindow {
   readonly i8: Int8Array;
   /** get_checksum1 over buf[start, end): the full s1 and s2 in out[0], out[1]. */
   parts(start: number, end: number, out: Int32Array): void;
+  /**
+   * XXH3-128 of buf[start, end) with an int32 seed, as rsync sends it (low half then
+   * high half, little-endian), for end - start >= XXH3_MIN_LONG; the digest is valid
+   * until the next call. Absent without WebAssembly SIMD.
+   */
+  xxh128?(start: number, end: number, seed: number): Uint8Array;
 }
+
+export { XXH3_MIN_LONG };
 
 /** checksum.c: get_checksum1 over i8[start, end), the plain loop: leaves s1, s2 in out[0], out[1]. */
 export function rollingParts(i8: Int8Array, start: number, end: number, out: Int32Array): void {
@@ -109,14 +122,15 @@ function moduleBytes(pages: number): Uint8Array {
     0x0b,
   ];
   const body = [0x02, 0x04, 0x7f, 0x06, 0x7b, ...code];
+  const xxh = xxh3Body(SECRET, XXH_OUT);
   const name = (s: string): number[] => [s.length, ...Buffer.from(s, 'latin1')];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00]),
-    ...section(3, [0x01, 0x00]),
+    ...section(3, [0x02, 0x00, 0x00]),
     ...section(5, [0x01, 0x00, ...leb(pages)]),
-    ...section(7, [0x02, ...name('sum'), 0x00, 0x00, ...name('mem'), 0x02, 0x00]),
-    ...section(10, [0x01, ...leb(body.length), ...body]),
+    ...section(7, [0x03, ...name('sum'), 0x00, 0x00, ...name('xxh'), 0x00, 0x01, ...name('mem'), 0x02, 0x00]),
+    ...section(10, [0x02, ...leb(body.length), ...body, ...leb(xxh.length), ...xxh]),
   ]);
 }
 
@@ -136,9 +150,22 @@ export function sumWindow(size: number, simd = true): SumWindow {
       const inst = new wasm.Instance(new wasm.Module(bytes));
       const mem = inst.exports.mem as { buffer: ArrayBuffer };
       const sum = inst.exports.sum as (p: number, n: number) => void;
+      const xxh = inst.exports.xxh as (p: number, n: number) => void;
       const res = new Int32Array(mem.buffer, 0, 2);
+      const digest = new Uint8Array(mem.buffer, XXH_OUT, 16);
+      const secret = new Uint8Array(mem.buffer, SECRET, 192);
+      let seeded: number | undefined;
       const len = mem.buffer.byteLength - BASE;
       return {
+        xxh128(start, end, seed) {
+          if (end - start < XXH3_MIN_LONG) throw new RangeError('xxh128: input too short for the long path');
+          if (seed !== seeded) {
+            secret.set(customSecret(BigInt(seed | 0)));
+            seeded = seed;
+          }
+          xxh(BASE + start, end - start);
+          return digest;
+        },
         buf: new Uint8Array(mem.buffer, BASE, len),
         i8: new Int8Array(mem.buffer, BASE, len),
         parts(start, end, out) {

@@ -353,7 +353,7 @@ async function sendFile(
     const out = w.out;
     const res = await matchFile(
       (buf, off, len, pos) => readSync(fd, buf, off, len, pos),
-      size, sigs, (b) => csum.block(b),
+      size, sigs, (win, start, end) => csum.blockIn(win, start, end),
       {
         literal(data, start, end) {
           w.literal(data, start, end);

@@ -3,9 +3,10 @@
 // rsync client sent (protocol doc §10.2).
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { matchFile, rollingSum, type Signatures } from '../../src/rsync/match.js';
+import { matchFile, rollingSum, type Signatures, type StrongSum } from '../../src/rsync/match.js';
 
 const strong = (b: Uint8Array): Uint8Array => createHash('md5').update(b).digest();
+const strongIn: StrongSum = (win, start, end) => strong(win.buf.subarray(start, end));
 
 function signatures(basis: Uint8Array, blength: number, s2length: number): Signatures {
   const count = Math.ceil(basis.length / blength);
@@ -25,7 +26,7 @@ async function run(data: Uint8Array, basis: Uint8Array, blength: number, s2lengt
   let blocks = 0;
   const res = await matchFile(
     (buf, off, len, pos) => { const n = Math.max(0, Math.min(len, data.length - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
-    data.length, sigs, strong,
+    data.length, sigs, strongIn,
     {
       literal(b, s, e) { if (e - s > 32768) throw new Error('literal too long'); out.push(b.slice(s, e)); },
       block(i, len) { blocks++; out.push(basis.slice(i * blength, i * blength + len)); },
@@ -75,7 +76,7 @@ t.test('a file shorter than announced is zero-filled and flagged', async (t) => 
   const sigs: Signatures = { count: 0, blength: 0, s2length: 0, remainder: 0, sum1: new Uint32Array(0), strong: new Uint8Array(0) };
   const out: Uint8Array[] = [];
   const res = await matchFile((buf, off, len, pos) => { const n = Math.max(0, Math.min(len, 60_000 - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
-    100_000, sigs, strong, { literal(b, s, e) { out.push(b.slice(s, e)); }, block() { throw new Error('no blocks'); } }, () => {});
+    100_000, sigs, strongIn, { literal(b, s, e) { out.push(b.slice(s, e)); }, block() { throw new Error('no blocks'); } }, () => {});
   t.ok(res.short);
   const got = Buffer.concat(out);
   t.equal(got.length, 100_000);
@@ -145,7 +146,7 @@ async function tokens(data: Uint8Array, sigs: Signatures): Promise<Token[]> {
   const flush = (): void => { if (lit.length) out.push({ lit: Buffer.concat(lit) }); lit = []; };
   await matchFile(
     (buf, off, len, pos) => { const n = Math.max(0, Math.min(len, data.length - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
-    data.length, sigs, strong,
+    data.length, sigs, strongIn,
     { literal(b, s, e) { lit.push(Buffer.from(b.slice(s, e))); }, block(i) { flush(); out.push({ block: i }); } },
     () => {},
   );
@@ -189,7 +190,7 @@ t.test('a whole-file transfer reads straight into the sink, zero-filling a file 
     const hashed: Buffer[] = [];
     const res = await matchFile(
       (buf, off, len, pos) => { const n = Math.max(0, Math.min(len, have - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
-      data.length, none, strong,
+      data.length, none, strongIn,
       {
         literal() { throw new Error('literal() must not be used'); },
         block() { throw new Error('no blocks'); },

@@ -54,3 +54,29 @@ t.test('the plain fallback window', async (t) => {
   rollingParts(new Int8Array(w.buf.buffer, w.buf.byteOffset, 1000), 5, 999, b);
   t.same([...a], [...b]);
 });
+
+t.test('in-place XXH3-128 equals hash-wasm (as rsync sends it) for every seed and long length', async (t) => {
+  const { createXXHash128 } = await import('hash-wasm');
+  const { XXH3_MIN_LONG } = await import('../../src/rsync/rollsum.js');
+  const w = sumWindow(1 << 20);
+  t.ok(w.xxh128, 'WebAssembly SIMD is available here');
+  w.buf.set(randomBytes(1 << 20));
+  const lengths = [XXH3_MIN_LONG, 242, 255, 256, 257, 1023, 1024, 1025, 1087, 1088, 1089, 2048, 2049, 8192, 8193, 131_072];
+  for (let i = 0; i < 12; i++) lengths.push(XXH3_MIN_LONG + Math.floor(Math.random() * 300_000));
+  let bad = 0;
+  let runs = 0;
+  for (const seed of [0, 1, 12345, -1, -987_654_321, 0x7fffffff, -0x80000000]) {
+    const h = await createXXHash128(seed >>> 0, seed < 0 ? 0xffffffff : 0);
+    for (const len of lengths) {
+      const start = Math.floor(Math.random() * 4000);
+      h.init();
+      h.update(w.buf.subarray(start, start + len));
+      const want = Buffer.from(h.digest('binary')).reverse();
+      const got = Buffer.from(w.xxh128!(start, start + len, seed));
+      runs++;
+      if (!got.equals(want)) bad++;
+    }
+  }
+  t.equal(bad, 0, `${runs} digests agree`);
+  t.throws(() => w.xxh128!(0, XXH3_MIN_LONG - 1, 0), RangeError, 'short inputs are refused');
+});
