@@ -15,6 +15,8 @@ import { OptionError, optionErrorLine, parseServerArgs, RefuseRules } from './op
 import { runServer, type ModuleSettings as EngineModule, type TransferEvent } from './server.js';
 import { formatLog, logMtime } from './daemon-log.js';
 import { permString } from './itemize.js';
+import { prepareWindow } from './rollsum.js';
+import { makeChecksums } from './checksum.js';
 
 const RERR_UNSUPPORTED = 4;
 
@@ -136,3 +138,20 @@ export const daemonEngine: TransferEngine = async (s) => {
   }
   return runServer({ ...base, options, module: engineModule(s, rules), onTransfer: transferLogger(s) });
 };
+
+/**
+ * Loading the engine compiles its WebAssembly ahead of need: the listener's connection
+ * processes import this module while they wait for a connection (applets/rsyncd.ts
+ * serveFromListener), so a connection finds the matcher's module compiled and
+ * hash-wasm's modules (xxh128, md5: what stock clients negotiate) in its cache instead of
+ * compiling them while the client waits.
+ */
+function warmUp(): void {
+  try {
+    prepareWindow();
+  } catch {
+    // Compiled again (and any error reported) when a transfer needs it.
+  }
+  for (const name of ['xxh128', 'md5'] as const) makeChecksums(name, 0, true).catch(() => {});
+}
+warmUp();

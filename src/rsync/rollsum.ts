@@ -82,8 +82,8 @@ function i16x8(lanes: number[]): number[] {
   return lanes.flatMap((x) => [x & 0xff, (x >> 8) & 0xff]);
 }
 
-/** The module's bytes (memory of `pages` pages, exported as "mem"; function "sum"). */
-function moduleBytes(pages: number): Uint8Array {
+/** The module's bytes: functions "sum" and "xxh" on the memory imported as e.m. */
+function moduleBytes(): Uint8Array {
   const SIMD = 0xfd;
   const get = (i: number): number[] => [0x20, i];
   const set = (i: number): number[] => [0x21, i];
@@ -127,9 +127,9 @@ function moduleBytes(pages: number): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00]),
+    ...section(2, [0x01, ...name('e'), ...name('m'), 0x02, 0x00, 0x01]),
     ...section(3, [0x02, 0x00, 0x00]),
-    ...section(5, [0x01, 0x00, ...leb(pages)]),
-    ...section(7, [0x03, ...name('sum'), 0x00, 0x00, ...name('xxh'), 0x00, 0x01, ...name('mem'), 0x02, 0x00]),
+    ...section(7, [0x02, ...name('sum'), 0x00, 0x00, ...name('xxh'), 0x00, 0x01]),
     ...section(10, [0x02, ...leb(body.length), ...body, ...leb(xxh.length), ...xxh]),
   ]);
 }
@@ -138,17 +138,39 @@ function moduleBytes(pages: number): Uint8Array {
 interface Wasm {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (desc: { initial: number }) => { buffer: ArrayBuffer };
+}
+
+/**
+ * The compiled module, made once per process (compiling is the costly part; each window
+ * instantiates it on a memory of its own). Compiled code, not per-connection state: a
+ * connection process compiles it while it waits for its connection (prepareWindow).
+ */
+let compiled: object | null | undefined;
+
+function compiledModule(wasm: Wasm): object | null {
+  if (compiled === undefined) {
+    const bytes = moduleBytes();
+    compiled = wasm.validate(bytes) ? new wasm.Module(bytes) : null;
+  }
+  return compiled;
+}
+
+/** Compile the window's WebAssembly ahead of need (a pre-started connection process). */
+export function prepareWindow(): void {
+  const wasm = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
+  if (wasm) compiledModule(wasm);
 }
 
 /** A window of at least `size` bytes, with the SIMD block sum when the runtime has it. */
 export function sumWindow(size: number, simd = true): SumWindow {
   const wasm = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
   if (simd && wasm) {
-    const bytes = moduleBytes(Math.ceil((BASE + Math.max(size, 1)) / PAGE));
-    if (wasm.validate(bytes)) {
-      const inst = new wasm.Instance(new wasm.Module(bytes));
-      const mem = inst.exports.mem as { buffer: ArrayBuffer };
+    const mod = compiledModule(wasm);
+    if (mod) {
+      const mem = new wasm.Memory({ initial: Math.ceil((BASE + Math.max(size, 1)) / PAGE) });
+      const inst = new wasm.Instance(mod, { e: { m: mem } });
       const sum = inst.exports.sum as (p: number, n: number) => void;
       const xxh = inst.exports.xxh as (p: number, n: number) => void;
       const res = new Int32Array(mem.buffer, 0, 2);
