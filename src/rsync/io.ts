@@ -184,6 +184,17 @@ export class Reader {
     this.poke();
   }
 
+  /** The data buffered now (a view, valid until the next read); consume() what was used. */
+  buffered(): Uint8Array {
+    this.drainRaw();
+    return this.buf.subarray(this.pos, this.end);
+  }
+
+  consume(n: number): void {
+    if (n > this.end - this.pos) throw new RangeError('consume past the buffered data');
+    this.pos += n;
+  }
+
   /** Drop the buffered data. */
   skipAll(): void {
     this.available();
