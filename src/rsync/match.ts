@@ -68,7 +68,7 @@ export function rollingSum(data: Uint8Array): number {
  */
 function scan(
   i8: Int8Array, bufStart: number, limit: number, size: number, st: Float64Array,
-  head: Int32Array, next: Int32Array, sum1: Uint32Array, bits: number, blength: number, lastLen: number, count: number,
+  head: Int32Array, next: Int32Array, sum1: Int32Array, bits: number, blength: number, lastLen: number, count: number,
 ): void {
   // Positions relative to the window (small integers: V8 keeps them int32, not float64
   // as file offsets past 2 GiB would force).
@@ -82,7 +82,8 @@ function scan(
   const mask = (1 << bits) - 1;
   const last = count - 1;
   while (p < pLimit) {
-    const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
+    // int32 throughout (a uint32 above 2^31 would make V8 use doubles): sum1 is viewed as Int32Array.
+    const sum = (s1 & 0xffff) | (s2 << 16);
     let i = head[(Math.imul(sum ^ (sum >>> bits), 0x9e3779b1) >>> shift) & mask]!;
     if (i >= 0) {
       const l = blength < pSize - p ? blength : pSize - p;
@@ -321,6 +322,7 @@ class Matcher {
   private matchLoop(): boolean {
     const { i8, size, blength, end, count, sigs, head, next, bits, st, parts, bufSize } = this;
     const sum1 = sigs.sum1;
+    const sum1i = new Int32Array(sum1.buffer, sum1.byteOffset, sum1.length);
     const s2len = sigs.s2length;
     const stg = sigs.strong;
     const mask = (1 << bits) - 1;
@@ -346,7 +348,7 @@ class Matcher {
         st[1] = s2;
         st[2] = k;
         st[3] = offset;
-        scan(i8, this.bufStart, limit, size, st, head, next, sum1, bits, blength, this.lastLen, count);
+        scan(i8, this.bufStart, limit, size, st, head, next, sum1i, bits, blength, this.lastLen, count);
         s1 = st[0]!;
         s2 = st[1]!;
         k = st[2]!;
@@ -422,3 +424,4 @@ class Matcher {
     return true;
   }
 }
+
