@@ -277,7 +277,14 @@ class Matcher {
       const { buf, off } = sink.literalRoom(n);
       let got = 0;
       while (got < n) {
-        const r = this.res.short ? 0 : this.readAt(buf, off + got, n - got, pos + got);
+        let r = 0;
+        try {
+          if (!this.res.short) r = this.readAt(buf, off + got, n - got, pos + got);
+        } catch {
+          // The token is already framed in the output: zeros, never stale bytes, go out
+          // (fileio.c: map_ptr zero-fills after a read error too).
+          r = 0;
+        }
         if (r <= 0) {
           this.res.short = true;
           buf.fill(0, off + got, off + n);

@@ -214,3 +214,19 @@ t.test('a whole-file transfer reads straight into the sink, zero-filling a file 
     t.equal(res.read, have);
   }
 });
+
+t.test('a read error in a whole-file transfer sends zeros, not stale bytes', async (t) => {
+  const none: Signatures = { count: 0, blength: 0, s2length: 0, remainder: 0, sum1: new Uint32Array(0), strong: new Uint8Array(0) };
+  const slab = new Uint8Array(100_000).fill(0xee);
+  let at = 0;
+  const res = await matchFile(
+    (buf, off, len, pos) => { if (pos >= 40_000) throw Object.assign(new Error('EIO'), { code: 'EIO' }); const n = Math.min(len, 40_000 - pos); buf.fill(7, off, off + n); return n; },
+    90_000, none, strongIn,
+    { literal() { throw new Error('unused'); }, block() { throw new Error('unused'); }, literalRoom(n) { const r = { buf: slab, off: at }; at += n; return r; } },
+    () => {},
+  );
+  t.ok(res.short, 'flagged');
+  t.equal(at, 90_000);
+  t.ok(slab.subarray(0, 40_000).every((x) => x === 7), 'what was read');
+  t.ok(slab.subarray(40_000, 90_000).every((x) => x === 0), 'zeros after the error');
+});
