@@ -16,6 +16,7 @@ import { runServer, type ModuleSettings as EngineModule, type TransferEvent } fr
 import { formatLog, logMtime } from './daemon-log.js';
 import { permString } from './itemize.js';
 import { prepareWindow } from './rollsum.js';
+import { warmFileList } from './warmup.js';
 import { makeChecksums } from './checksum.js';
 
 const RERR_UNSUPPORTED = 4;
@@ -153,5 +154,10 @@ function warmUp(): void {
     // Compiled again (and any error reported) when a transfer needs it.
   }
   for (const name of ['xxh128', 'md5'] as const) makeChecksums(name, 0, true).catch(() => {});
+  // A process with an IPC channel is one of the listener's, started ahead of need (at a
+  // low priority): it also builds a file list once, so that that code is compiled before
+  // a client waits (warmup.ts). In inetd mode this module loads on the connection's own
+  // path, so not there.
+  if (process.send) setTimeout(warmFileList, 0);
 }
 warmUp();
