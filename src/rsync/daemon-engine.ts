@@ -158,6 +158,6 @@ function warmUp(): void {
   // low priority): it also builds a file list once, so that that code is compiled before
   // a client waits (warmup.ts). In inetd mode this module loads on the connection's own
   // path, so not there.
-  if (process.send) setTimeout(warmFileList, 0);
+  if (process.send) setTimeout(() => warmFileList(), 0);
 }
 warmUp();

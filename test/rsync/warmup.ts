@@ -1,16 +1,12 @@
-// The warm-up a waiting connection process runs: it builds a file list of a scratch
-// tree and leaves nothing behind in the temporary directory.
+// The warm-up a waiting connection process runs: it lists the file-system root without
+// recursing (a few dozen entries, never the whole tree) and writes nothing.
 import t from 'tap';
 import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { warmFileList } from '../../src/rsync/warmup.js';
 
-t.test('warmFileList leaves no scratch tree behind', async (t) => {
-  const mine = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('svbox-rsyncd-warm-'));
-  const before = new Set(mine());
-  const t0 = performance.now();
-  warmFileList();
-  const ms = performance.now() - t0;
-  t.same(mine().filter((n) => !before.has(n)), [], 'no new scratch directory');
-  t.ok(ms < 5000, `finished (${ms.toFixed(0)} ms)`);
+t.test('warmFileList lists / without recursion', async (t) => {
+  const top = readdirSync('/').length;
+  const n = warmFileList();
+  // The entries of / plus "." (a recursive walk would list the whole system).
+  t.equal(n, top + 1, `${n} entries for ${top} names in /`);
 });
