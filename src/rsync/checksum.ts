@@ -3,7 +3,9 @@
 // valid_checksums list), block strong sums (checksum.c: get_checksum2) and whole-file
 // sums (checksum.c: sum_init/sum_update/sum_end, file_checksum). md5 comes from
 // node:crypto (OpenSSL) for whole files and hash-wasm for small blocks; xxh128, xxh3 and
-// xxh64 from hash-wasm. rsync writes xxhash values little-endian; hash-wasm returns
+// xxh64 from hash-wasm, except the xxh128 of a block longer than 240 bytes in the
+// matcher's window, which our own WebAssembly hashes in place (xxh3.ts: the sender's
+// most frequent hash). rsync writes xxhash values little-endian; hash-wasm returns
 // the canonical big-endian form, hence the byte reversal.
 import { createHash } from 'node:crypto';
 import { createMD5, createXXHash128, createXXHash3, createXXHash64, type IHasher } from 'hash-wasm';

@@ -7,7 +7,8 @@
 // was the sender's hot spot (a plain JavaScript loop costs about 3 ns a byte here; the
 // SIMD routine about a tenth of that). The window lives in the WebAssembly memory, so
 // the file is read straight into it and never copied. Where WebAssembly SIMD is not
-// available the plain loop (rollingParts) serves.
+// available the plain loop (rollingParts) serves. The same module hashes blocks of the
+// window with XXH3-128 (xxh3.ts).
 //
 // The routine, 16 bytes per step, for a block b[0..n): s1 = sum b[i] and
 // s2 = sum (n - i) * b[i] (mod 2^32). Per 16-byte vector with lane sums S (of all
