@@ -3,10 +3,13 @@
 // valid_checksums list), block strong sums (checksum.c: get_checksum2) and whole-file
 // sums (checksum.c: sum_init/sum_update/sum_end, file_checksum). md5 comes from
 // node:crypto (OpenSSL) for whole files and hash-wasm for small blocks; xxh128, xxh3 and
-// xxh64 from hash-wasm. rsync writes xxhash values little-endian; hash-wasm returns
+// xxh64 from hash-wasm, except the xxh128 of a block longer than 240 bytes in the
+// matcher's window, which our own WebAssembly hashes in place (xxh3.ts: the sender's
+// most frequent hash). rsync writes xxhash values little-endian; hash-wasm returns
 // the canonical big-endian form, hence the byte reversal.
 import { createHash } from 'node:crypto';
 import { createMD5, createXXHash128, createXXHash3, createXXHash64, type IHasher } from 'hash-wasm';
+import { XXH3_MIN_LONG, type SumWindow } from './rollsum.js';
 
 export type CsumName = 'xxh128' | 'xxh3' | 'xxh64' | 'md5';
 
@@ -40,6 +43,8 @@ export interface Checksums {
   len: number;
   /** The seeded strong sum of one block (full length). */
   block(data: Uint8Array): Uint8Array;
+  /** The same for win.buf[start, end), hashed in place where possible; valid until the next call. */
+  blockIn(win: SumWindow, start: number, end: number): Uint8Array;
   /** A fresh unseeded whole-file hasher. */
   file(): FileHasher;
 }
@@ -71,16 +76,17 @@ export async function makeChecksums(name: CsumName, seed: number, properSeedOrde
     const blockHasher = await createMD5();
     const seedBytes = Buffer.alloc(4);
     seedBytes.writeInt32LE(seed | 0);
+    const block = (data: Uint8Array): Uint8Array => {
+      blockHasher.init();
+      // checksum.c: get_checksum2, CSUM_MD5 — the seed first with CF_CHKSUM_SEED_FIX, else after.
+      if (seed && properSeedOrder) blockHasher.update(seedBytes);
+      blockHasher.update(data);
+      if (seed && !properSeedOrder) blockHasher.update(seedBytes);
+      return blockHasher.digest('binary');
+    };
     return {
-      name, len: 16,
-      block(data) {
-        blockHasher.init();
-        // checksum.c: get_checksum2, CSUM_MD5 — the seed first with CF_CHKSUM_SEED_FIX, else after.
-        if (seed && properSeedOrder) blockHasher.update(seedBytes);
-        blockHasher.update(data);
-        if (seed && !properSeedOrder) blockHasher.update(seedBytes);
-        return blockHasher.digest('binary');
-      },
+      name, len: 16, block,
+      blockIn: (win, start, end) => block(win.buf.subarray(start, end)),
       file() {
         const h = createHash('md5');
         return { update: (b) => { h.update(b); }, digest: () => h.digest() };
@@ -94,12 +100,17 @@ export async function makeChecksums(name: CsumName, seed: number, properSeedOrde
   const seeded = await make(lo, hi);
   const unseeded = await make(0, 0);
   const len = name === 'xxh128' ? 16 : 8;
+  const block = (data: Uint8Array): Uint8Array => {
+    seeded.init();
+    seeded.update(data);
+    return reversed(seeded.digest('binary'));
+  };
   return {
-    name, len,
-    block(data) {
-      seeded.init();
-      seeded.update(data);
-      return reversed(seeded.digest('binary'));
+    name, len, block,
+    // xxh128 of a block longer than 240 bytes: our in-place WebAssembly (xxh3.ts).
+    blockIn(win, start, end) {
+      if (name === 'xxh128' && win.xxh128 && end - start >= XXH3_MIN_LONG) return win.xxh128(start, end, seed);
+      return block(win.buf.subarray(start, end));
     },
     // The sender hashes one file at a time, so one reusable instance serves them all.
     file: () => new WasmFile(unseeded, true),

@@ -15,6 +15,9 @@ import { OptionError, optionErrorLine, parseServerArgs, RefuseRules } from './op
 import { runServer, type ModuleSettings as EngineModule, type TransferEvent } from './server.js';
 import { formatLog, logMtime } from './daemon-log.js';
 import { permString } from './itemize.js';
+import { prepareWindow } from './rollsum.js';
+import { warmFileList } from './warmup.js';
+import { makeChecksums } from './checksum.js';
 
 const RERR_UNSUPPORTED = 4;
 
@@ -136,3 +139,25 @@ export const daemonEngine: TransferEngine = async (s) => {
   }
   return runServer({ ...base, options, module: engineModule(s, rules), onTransfer: transferLogger(s) });
 };
+
+/**
+ * Loading the engine compiles its WebAssembly ahead of need: the listener's connection
+ * processes import this module while they wait for a connection (applets/rsyncd.ts
+ * serveFromListener), so a connection finds the matcher's module compiled and
+ * hash-wasm's modules (xxh128, md5: what stock clients negotiate) in its cache instead of
+ * compiling them while the client waits.
+ */
+function warmUp(): void {
+  try {
+    prepareWindow();
+  } catch {
+    // Compiled again (and any error reported) when a transfer needs it.
+  }
+  for (const name of ['xxh128', 'md5'] as const) makeChecksums(name, 0, true).catch(() => {});
+  // A process with an IPC channel is one of the listener's, started ahead of need (at a
+  // low priority): it also builds a file list once, so that that code is compiled before
+  // a client waits (warmup.ts). In inetd mode this module loads on the connection's own
+  // path, so not there.
+  if (process.send) setTimeout(() => warmFileList(), 0);
+}
+warmUp();

@@ -32,6 +32,8 @@ const FRAME = 32 * 1024;
 const QUEUE_MAX = 4 * 1024 * 1024;
 /** Size of a batch of literal frames. */
 const BATCH = 1024 * 1024;
+/** Batch buffers kept for reuse (more than QUEUE_MAX / BATCH, the most in flight at once). */
+const POOL_MAX = 8;
 
 export class Reader {
   private buf: Uint8Array = new Uint8Array(256 * 1024);
@@ -182,6 +184,17 @@ export class Reader {
     this.poke();
   }
 
+  /** The data buffered now (a view, valid until the next read); consume() what was used. */
+  buffered(): Uint8Array {
+    this.drainRaw();
+    return this.buf.subarray(this.pos, this.end);
+  }
+
+  consume(n: number): void {
+    if (n > this.end - this.pos) throw new RangeError('consume past the buffered data');
+    this.pos += n;
+  }
+
   /** Drop the buffered data. */
   skipAll(): void {
     this.available();
@@ -283,6 +296,19 @@ export class Reader {
 }
 
 /** Protocol data and messages towards the peer. */
+/** An output buffer some of whose bytes may still be queued on the stream. */
+interface Slab {
+  buf: Buffer;
+  /** First byte not yet handed to the stream. */
+  start: number;
+  /** End of the bytes written into the slab. */
+  end: number;
+  /** Writes of this slab the stream has not completed. */
+  pending: number;
+  /** No more bytes go into it: reuse it when `pending` reaches 0. */
+  retired: boolean;
+}
+
 export class Writer {
   readonly out = new OutBuf(256 * 1024);
   readonly ndx = new NdxState();
@@ -293,8 +319,15 @@ export class Writer {
   lastIo = Date.now();
   private dead: Error | undefined;
   /** Literal frames waiting to be written in one go. */
-  private batch: Buffer | undefined;
-  private batchLen = 0;
+  private slab: Slab | undefined;
+  /**
+   * Slabs whose writes have all completed: reused, because a fresh 1 MiB buffer per
+   * batch costs page faults on first touch and garbage collections (a third of a full
+   * transfer's time before).
+   */
+  private readonly pool: Buffer[] = [];
+  /** `total` when maybeFlush last let the event loop run. */
+  private yieldedAt = 0;
   private waiting: Promise<void> | undefined;
   /** --bwlimit in bytes per second (0 = none) and when the paced stretch started. */
   private rate = 0;
@@ -317,26 +350,62 @@ export class Writer {
 
   /** Send the buffered data now (framed when multiplexing). */
   flush(): void {
-    this.sendBatch();
     const len = this.out.len;
-    if (len === 0) return;
-    const data = this.out.buf;
     if (!this.mux) {
-      this.send(Buffer.from(data.slice(0, len)));
+      if (len === 0) return;
+      this.send(Buffer.from(this.out.buf.slice(0, len)));
       this.out.len = 0;
       return;
     }
+    this.frameOut();
+    this.sendSlab();
+  }
+
+  /** Move the buffered protocol data into the slab as MSG_DATA frames. */
+  private frameOut(): void {
+    const len = this.out.len;
+    if (len === 0) return;
+    const data = this.out.buf;
     const frames = Math.ceil(len / FRAME);
-    const b = Buffer.allocUnsafe(len + 4 * frames);
-    let o = 0;
+    const sl = this.room(len + 4 * frames);
+    const b = sl.buf;
+    let o = sl.end;
     for (let at = 0; at < len; at += FRAME) {
       const n = Math.min(FRAME, len - at);
       muxHeader(MSG_DATA, n, b, o);
       b.set(data.subarray(at, at + n), o + 4);
       o += 4 + n;
     }
+    sl.end = o;
     this.out.len = 0;
-    this.send(b);
+  }
+
+  /** A slab with `n` free bytes: the current one, or (sending and retiring that) another. */
+  private room(n: number): Slab {
+    const cur = this.slab;
+    if (cur && cur.buf.length - cur.end >= n) return cur;
+    if (cur) {
+      this.sendSlab();
+      cur.retired = true;
+      if (cur.pending === 0) this.recycle(cur.buf);
+    }
+    const buf = (n <= BATCH ? this.pool.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(BATCH, n));
+    const sl: Slab = { buf, start: 0, end: 0, pending: 0, retired: false };
+    this.slab = sl;
+    return sl;
+  }
+
+  /** Write the slab's unsent bytes; the slab is reused once retired and all its writes completed. */
+  private sendSlab(): void {
+    const sl = this.slab;
+    if (!sl || sl.end === sl.start) return;
+    const part = sl.buf.subarray(sl.start, sl.end);
+    sl.start = sl.end;
+    sl.pending++;
+    this.send(part, () => {
+      sl.pending--;
+      if (sl.retired && sl.pending === 0) this.recycle(sl.buf);
+    });
   }
 
   /** A non-data message; buffered data goes first so the order on the wire is kept. */
@@ -357,8 +426,8 @@ export class Writer {
 
   /**
    * A literal token (int32 length + the bytes) as one MSG_DATA frame of its own, with a
-   * single copy of the data, gathered into a large batch so that a full transfer makes
-   * few writes and little garbage (the hot path of a full transfer).
+   * single copy of the data, gathered with the other output into a large reused slab so
+   * that a full transfer makes few writes and no garbage (the hot path of a full transfer).
    */
   literal(data: Uint8Array, start: number, end: number): void {
     const n = end - start;
@@ -367,40 +436,50 @@ export class Writer {
       this.out.bytes(data.subarray(start, end));
       return;
     }
-    if (this.out.len) this.flush();
-    if (this.batch && this.batchLen + 8 + n > this.batch.length) this.sendBatch();
-    if (!this.batch) {
-      this.batch = Buffer.allocUnsafe(Math.max(BATCH, 8 + n));
-      this.batchLen = 0;
-    }
-    const b = this.batch;
-    const at = this.batchLen;
+    this.frameOut();
+    const sl = this.room(8 + n);
+    const b = sl.buf;
+    const at = sl.end;
     muxHeader(MSG_DATA, 4 + n, b, at);
     b.writeInt32LE(n, at + 4);
     b.set(data.subarray(start, end), at + 8);
-    this.batchLen = at + 8 + n;
+    sl.end = at + 8 + n;
   }
 
-  private sendBatch(): void {
-    const b = this.batch;
-    if (!b) return;
-    const len = this.batchLen;
-    this.batch = undefined;
-    this.batchLen = 0;
-    if (len) this.send(b.subarray(0, len));
+  private recycle(b: Buffer): void {
+    if (b.length === BATCH && this.pool.length < POOL_MAX) this.pool.push(b);
+  }
+
+  /**
+   * Room for a literal token of `n` bytes (n <= the largest token) whose data the caller
+   * writes at buf[off, off + n) before anything else is written: a whole-file transfer
+   * reads the file straight into the outgoing slab, sparing a copy of every byte.
+   * Multiplexed output only (there is no other once the transfer runs).
+   */
+  literalRoom(n: number): { buf: Buffer; off: number } {
+    if (!this.mux) throw new Error('literalRoom needs multiplexed output');
+    this.frameOut();
+    const sl = this.room(8 + n);
+    const at = sl.end;
+    muxHeader(MSG_DATA, 4 + n, sl.buf, at);
+    sl.buf.writeInt32LE(n, at + 4);
+    sl.end = at + 8 + n;
+    return { buf: sl.buf, off: at + 8 };
   }
 
   writeNdx(ndx: number): void {
     writeNdx(this.out, this.ndx, ndx);
   }
 
-  private send(b: Buffer): void {
+  /** Write `b`; `written` runs once the stream is done with it (the buffer may then be reused). */
+  private send(b: Buffer, written?: () => void): void {
     if (this.dead) throw this.dead;
     this.total += b.length;
     this.lastIo = Date.now();
     // Keep a few MiB queued before waiting: 'drain' fires only when the queue is empty,
     // so waiting at the stream's small high-water mark would stall the pipeline.
-    if (!this.output.write(b) && this.output.writableLength > QUEUE_MAX && !this.waiting) {
+    const ok = written ? this.output.write(b, (err) => { if (!err) written(); }) : this.output.write(b);
+    if (!ok && this.output.writableLength > QUEUE_MAX && !this.waiting) {
       this.waiting = new Promise<void>((res) => {
         const done = (): void => {
           this.output.off('drain', done);
@@ -418,8 +497,15 @@ export class Writer {
 
   /** Flush when the buffer is large; wait while the socket is congested. */
   async maybeFlush(limit = 256 * 1024): Promise<void> {
-    if (this.out.len + this.batchLen >= (this.rate ? Math.min(limit, Math.max(512, this.rate / 8)) : limit)) this.flush();
+    if (this.out.len + (this.slab ? this.slab.end - this.slab.start : 0) >= (this.rate ? Math.min(limit, Math.max(512, this.rate / 8)) : limit)) this.flush();
     if (this.waiting) await this.waiting;
+    else if (this.total - this.yieldedAt >= BATCH) {
+      // Let the event loop run now and then: write completions (which hand slabs back
+      // for reuse) and input are only processed there, and a sender that only ever
+      // awaits settled promises would never get to them.
+      this.yieldedAt = this.total;
+      await new Promise((res) => setImmediate(res));
+    }
     if (this.rate) {
       const due = this.rateStart + ((this.total - this.rateBase) / this.rate) * 1000;
       const now = Date.now();

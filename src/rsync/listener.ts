@@ -12,8 +12,14 @@
 // finish, then TERM them, then resolve. SIGHUP: re-read the configuration; a broken
 // file is logged and the previous configuration stays in force. New connections get
 // the configuration current when they are accepted.
+// A spare starts at a lower priority (nice SPARE_NICE) and gets the normal priority
+// back when it is handed a connection: starting one (about 0.1 s of CPU) then does not
+// slow the transfer whose connection made us start it. Only as root, which may raise
+// a priority again; otherwise spares start at the normal priority.
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import type { DaemonConfig } from './config.js';
 
 /** How long SIGTERM waits for running connections before terminating them. */
@@ -22,6 +28,8 @@ export const DRAIN_MS = 10_000;
 const KILL_WAIT_MS = 3_000;
 /** Processes kept started and waiting for a connection. */
 export const PREFORK = 2;
+/** The nice value of a spare until it gets a connection. */
+const SPARE_NICE = 10;
 
 /** Parent -> child: serve this connection (the socket travels as the message's handle). */
 export interface ConnMessage {
@@ -59,6 +67,28 @@ export interface RunningListener {
   busy: Set<ChildProcess>;
 }
 
+/**
+ * Give every thread of process `pid` the nice value `nice`: Linux keeps one per thread
+ * (setpriority on a pid changes only that thread), and Node's helper threads (garbage
+ * collection, compilation) inherited the spare's. Best effort: a process that is gone
+ * fails on its own later.
+ */
+function renice(pid: number, nice: number): void {
+  let tids: number[] = [pid];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`).map(Number).filter((n) => n > 0);
+  } catch {
+    // No /proc: the main thread only.
+  }
+  for (const tid of tids) {
+    try {
+      setPriority(tid, nice);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+}
+
 export function startListener(o: ListenerOptions): Promise<RunningListener> {
   let config = o.config;
   const busy = new Set<ChildProcess>();
@@ -77,8 +107,11 @@ export function startListener(o: ListenerOptions): Promise<RunningListener> {
     resolveDone();
   };
 
+  const niced = new Set<ChildProcess>();
+
   const hand = (child: ChildProcess, sock: Socket): void => {
     busy.add(child);
+    if (niced.delete(child) && child.pid) renice(child.pid, 0);
     const msg: ConnMessage = { type: 'conn', config };
     child.send(msg, sock, (err) => {
       if (err) {
@@ -99,6 +132,14 @@ export function startListener(o: ListenerOptions): Promise<RunningListener> {
       return;
     }
     starting.add(child);
+    if (process.getuid?.() === 0 && child.pid) {
+      try {
+        setPriority(child.pid, SPARE_NICE);
+        niced.add(child);
+      } catch {
+        // It runs at the normal priority.
+      }
+    }
     child.on('message', (m: ReadyMessage) => {
       if (m?.type !== 'ready' || !starting.delete(child)) return;
       const sock = waiting.shift();
@@ -107,6 +148,7 @@ export function startListener(o: ListenerOptions): Promise<RunningListener> {
     });
     child.on('error', (err) => o.log(`connection process failed: ${err.message}`));
     child.on('exit', () => {
+      niced.delete(child);
       starting.delete(child);
       busy.delete(child);
       const i = ready.indexOf(child);

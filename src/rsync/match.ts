@@ -4,7 +4,12 @@
 // references. Mirrors match.c: build_hash_table, hash_search, matched and
 // match_sums, with the rolling checksum of checksum.c: get_checksum1 (bytes taken as
 // signed chars, CHAR_OFFSET 0). The file is read in large windows into one reusable
-// buffer; the per-byte loop touches only typed arrays and integers.
+// buffer (rollsum.ts: in WebAssembly memory, where the block sum after each match runs
+// as SIMD); the per-byte loop touches only typed arrays and integers.
+
+import { rollingParts, sumWindow, type SumWindow } from './rollsum.js';
+
+export { rollingParts };
 
 /** rsync.h: CHUNK_SIZE — the largest literal token rsync writes. */
 export const CHUNK_SIZE = 32 * 1024;
@@ -27,7 +32,15 @@ export interface TokenSink {
   literal(data: Uint8Array, start: number, end: number): void;
   /** Block `i` of the basis. */
   block(i: number, len: number): void;
+  /**
+   * Optional: room for a literal of `n` bytes (n <= CHUNK_SIZE) that the matcher fills
+   * itself, at once; then a whole-file transfer reads the file straight into it.
+   */
+  literalRoom?(n: number): { buf: Uint8Array; off: number };
 }
+
+/** The seeded strong sum of win.buf[start, end) (the digest may be reused by the next call). */
+export type StrongSum = (win: SumWindow, start: number, end: number) => Uint8Array;
 
 /** Reads `len` bytes at file position `pos` into buf[off...]; returns the count (0 at EOF). */
 export type ReadAt = (buf: Uint8Array, off: number, len: number, pos: number) => number;
@@ -39,21 +52,6 @@ export interface MatchResult {
   matchedBytes: number;
   /** The file was shorter than expected: the missing part was sent as zeros (fileio.c: map_ptr). */
   short: boolean;
-}
-
-/**
- * checksum.c: get_checksum1 over i8[start, end): leaves the full s1, s2 in out[0], out[1].
- * The plain loop: measured faster in V8 than unrolled or word-at-a-time variants.
- */
-export function rollingParts(i8: Int8Array, start: number, end: number, out: Int32Array): void {
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = start; i < end; i++) {
-    s1 = (s1 + i8[i]!) | 0;
-    s2 = (s2 + s1) | 0;
-  }
-  out[0] = s1;
-  out[1] = s2;
 }
 
 /** The 32-bit rolling checksum rsync sends: (s1 & 0xffff) | (s2 << 16). */
@@ -70,44 +68,50 @@ export function rollingSum(data: Uint8Array): number {
  */
 function scan(
   i8: Int8Array, bufStart: number, limit: number, size: number, st: Float64Array,
-  head: Int32Array, next: Int32Array, sum1: Uint32Array, bits: number, blength: number, lastLen: number, count: number,
+  head: Int32Array, next: Int32Array, sum1: Int32Array, bits: number, blength: number, lastLen: number, count: number,
 ): void {
+  // Positions relative to the window (small integers: V8 keeps them int32, not float64
+  // as file offsets past 2 GiB would force).
   let s1 = st[0]! | 0;
   let s2 = st[1]! | 0;
-  let k = st[2]!;
-  let offset = st[3]!;
+  let k = st[2]! | 0;
+  let p = (st[3]! - bufStart) | 0;
+  const pLimit = (limit - bufStart) | 0;
+  const pSize = Math.min(size - bufStart, 0x7fffffff) | 0;
   const shift = 32 - bits;
   const mask = (1 << bits) - 1;
-  while (offset < limit) {
-    const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
+  const last = count - 1;
+  while (p < pLimit) {
+    // int32 throughout (a uint32 above 2^31 would make V8 use doubles): sum1 is viewed as Int32Array.
+    const sum = (s1 & 0xffff) | (s2 << 16);
     let i = head[(Math.imul(sum ^ (sum >>> bits), 0x9e3779b1) >>> shift) & mask]!;
     if (i >= 0) {
-      const l = blength < size - offset ? blength : size - offset;
+      const l = blength < pSize - p ? blength : pSize - p;
       for (; i >= 0; i = next[i]!) {
-        if (sum1[i] === sum && (i === count - 1 ? lastLen : blength) === l) {
+        if (sum1[i] === sum && (i === last ? lastLen : blength) === l) {
           st[0] = s1;
           st[1] = s2;
           st[2] = k;
-          st[3] = offset;
+          st[3] = p + bufStart;
           return;
         }
       }
     }
-    const old = i8[offset - bufStart]!;
+    const old = i8[p]!;
     s1 = (s1 - old) | 0;
-    s2 = (s2 - k * old) | 0;
-    if (offset + k < size) {
-      s1 = (s1 + i8[offset + k - bufStart]!) | 0;
+    s2 = (s2 - Math.imul(k, old)) | 0;
+    if (p + k < pSize) {
+      s1 = (s1 + i8[p + k]!) | 0;
       s2 = (s2 + s1) | 0;
     } else {
       k--;
     }
-    offset++;
+    p++;
   }
   st[0] = s1;
   st[1] = s2;
   st[2] = k;
-  st[3] = offset;
+  st[3] = p + bufStart;
 }
 
 const WINDOW = 4 * 1024 * 1024;
@@ -115,13 +119,14 @@ const READ_MAX = 1024 * 1024;
 
 /**
  * Send `size` bytes of a file through `sink`, using `sigs` (count may be 0 for a whole-file
- * transfer) and `strong` (the seeded block hash). Every byte read goes to `onData` for
+ * transfer) and `strong` (the seeded block hash of win.buf[start, end)); the window
+ * is the matcher's own, so the hash may read it in place. Every byte read goes to `onData` for
  * the whole-file checksum, in order.
  */
 export async function matchFile(
-  readAt: ReadAt, size: number, sigs: Signatures, strong: (b: Uint8Array) => Uint8Array,
+  readAt: ReadAt, size: number, sigs: Signatures, strong: StrongSum,
   sink: TokenSink, onData: (b: Uint8Array) => void, pace: () => Promise<void> = async () => {},
-  scratch: { buf?: Uint8Array } = {},
+  scratch: { win?: SumWindow } = {},
 ): Promise<MatchResult> {
   const m = new Matcher(readAt, size, sigs, strong, sink, onData, scratch);
   // The matcher runs synchronously (V8 optimizes its loops) and stops after each read
@@ -135,6 +140,7 @@ const PAUSE_BYTES = READ_MAX;
 
 class Matcher {
   readonly res: MatchResult = { read: 0, literalBytes: 0, matchedBytes: 0, short: false };
+  private readonly win: SumWindow;
   private readonly buf: Uint8Array;
   private readonly i8: Int8Array;
   private readonly bufSize: number;
@@ -161,18 +167,20 @@ class Matcher {
 
   constructor(
     private readonly readAt: ReadAt, private readonly size: number, private readonly sigs: Signatures,
-    private readonly strong: (b: Uint8Array) => Uint8Array, private readonly sink: TokenSink,
-    private readonly onData: (b: Uint8Array) => void, scratch: { buf?: Uint8Array },
+    private readonly strong: StrongSum, private readonly sink: TokenSink,
+    private readonly onData: (b: Uint8Array) => void, scratch: { win?: SumWindow },
   ) {
     this.blength = sigs.blength;
     this.count = sigs.count;
     this.lastLen = sigs.remainder || sigs.blength;
     this.end = size + 1 - this.lastLen;
-    // A window no larger than the file; the caller's scratch buffer is reused across files.
+    // A window no larger than the file; the caller's window is reused across files (one
+    // WINDOW-sized allocation per connection: its pages are touched only as far as used).
     this.bufSize = Math.min(Math.max(WINDOW, 2 * (this.blength + CHUNK_SIZE) + 1), Math.max(size, 1));
-    if (!scratch.buf || scratch.buf.length < this.bufSize) scratch.buf = new Uint8Array(Math.max(this.bufSize, Math.min(WINDOW, 2 * (scratch.buf?.length ?? 0))));
-    this.buf = scratch.buf;
-    this.i8 = new Int8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    if (!scratch.win || scratch.win.buf.length < this.bufSize) scratch.win = sumWindow(Math.max(this.bufSize, WINDOW));
+    this.win = scratch.win;
+    this.buf = this.win.buf;
+    this.i8 = this.win.i8;
   }
 
   /** Make buf hold [keepFrom, want) (want clamped to size); the bytes before keepFrom may go. */
@@ -236,6 +244,10 @@ class Matcher {
       if (!this.matchLoop()) return false;
       this.phase = 2;
     }
+    if (this.phase === 2 && this.count === 0 && this.sink.literalRoom) {
+      if (!this.directTail()) return false;
+      this.phase = 3;
+    }
     if (this.phase === 2) {
       // What is left is literal.
       while (this.lastMatch < this.size) {
@@ -251,11 +263,51 @@ class Matcher {
     return true;
   }
 
+  /**
+   * A whole-file transfer: read each token's data straight into the sink's room, in
+   * CHUNK_SIZE pieces; what the file no longer has is sent as zeros (fileio.c: map_ptr),
+   * as fill() does. Returns false when the caller may wait.
+   */
+  private directTail(): boolean {
+    const sink = this.sink as Required<TokenSink>;
+    while (this.lastMatch < this.size) {
+      if (this.sincePause >= PAUSE_BYTES) return false;
+      const pos = this.lastMatch;
+      const n = Math.min(CHUNK_SIZE, this.size - pos);
+      const { buf, off } = sink.literalRoom(n);
+      let got = 0;
+      while (got < n) {
+        let r = 0;
+        try {
+          if (!this.res.short) r = this.readAt(buf, off + got, n - got, pos + got);
+        } catch {
+          // The token is already framed in the output: zeros, never stale bytes, go out
+          // (fileio.c: map_ptr zero-fills after a read error too).
+          r = 0;
+        }
+        if (r <= 0) {
+          this.res.short = true;
+          buf.fill(0, off + got, off + n);
+          break;
+        }
+        got += r;
+        this.res.read += r;
+      }
+      this.onData(buf.subarray(off, off + n));
+      this.res.literalBytes += n;
+      this.lastMatch = pos + n;
+      this.sincePause += n;
+    }
+    return true;
+  }
+
   /** match.c: build_hash_table — chained buckets on a hash of sum1 — and the first window. */
   private start(): void {
     const count = this.count;
+    // A sparse table (about one slot in eight used): most offsets of a literal stretch
+    // then find an empty slot and skip the chain walk and its mispredicted branches.
     let bits = 10;
-    while ((1 << bits) < count * 2 && bits < 22) bits++;
+    while ((1 << bits) < count * 8 && bits < 22) bits++;
     this.bits = bits;
     const mask = (1 << bits) - 1;
     this.head = new Int32Array(1 << bits).fill(-1);
@@ -268,7 +320,7 @@ class Matcher {
     }
     this.k = Math.min(this.blength, this.size);
     this.fill(0, this.k);
-    rollingParts(this.i8, 0, this.k, this.parts);
+    this.win.parts(0, this.k, this.parts);
     this.s1 = this.parts[0]!;
     this.s2 = this.parts[1]!;
   }
@@ -277,6 +329,7 @@ class Matcher {
   private matchLoop(): boolean {
     const { i8, size, blength, end, count, sigs, head, next, bits, st, parts, bufSize } = this;
     const sum1 = sigs.sum1;
+    const sum1i = new Int32Array(sum1.buffer, sum1.byteOffset, sum1.length);
     const s2len = sigs.s2length;
     const stg = sigs.strong;
     const mask = (1 << bits) - 1;
@@ -302,7 +355,7 @@ class Matcher {
         st[1] = s2;
         st[2] = k;
         st[3] = offset;
-        scan(i8, this.bufStart, limit, size, st, head, next, sum1, bits, blength, this.lastLen, count);
+        scan(i8, this.bufStart, limit, size, st, head, next, sum1i, bits, blength, this.lastLen, count);
         s1 = st[0]!;
         s2 = st[1]!;
         k = st[2]!;
@@ -319,7 +372,7 @@ class Matcher {
           if (sum1[i] !== sum || this.blockLen(i) !== l) continue;
           if (!digest) {
             if (offset + l > this.bufEnd) this.fill(lastMatch, offset + l);
-            digest = this.strong(this.buf.subarray(offset - this.bufStart, offset - this.bufStart + l));
+            digest = this.strong(this.win, offset - this.bufStart, offset - this.bufStart + l);
           }
           let same = true;
           const base = i * s2len;
@@ -350,7 +403,7 @@ class Matcher {
           if (offset >= end) break;
           k = Math.min(blength, size - offset);
           if (offset + k + 1 > this.bufEnd) this.fill(lastMatch, offset + k + 1);
-          rollingParts(i8, offset - this.bufStart, offset - this.bufStart + k, parts);
+          this.win.parts(offset - this.bufStart, offset - this.bufStart + k, parts);
           s1 = parts[0]!;
           s2 = parts[1]!;
           continue;
@@ -378,3 +431,4 @@ class Matcher {
     return true;
   }
 }
+

@@ -9,6 +9,7 @@ import { capabilityLetters } from './options.js';
 import { CHECKSUM_OFFER, chooseChecksum, checksumByName, makeChecksums, type Checksums, type CsumName } from './checksum.js';
 import { MSG_ERROR, MSG_ERROR_EXIT, MSG_ERROR_XFER, MSG_INFO, MSG_IO_TIMEOUT, MSG_NOOP, MSG_WARNING } from './wire/codec.js';
 import { runSender } from './sender.js';
+import type { SumWindow } from './rollsum.js';
 
 export const CF_INC_RECURSE = 1 << 0;
 export const CF_SYMLINK_TIMES = 1 << 1;
@@ -52,7 +53,7 @@ export interface Session {
   /** The negotiated checksum; its WebAssembly is compiled in the background from setup on. */
   loadCsum(): Promise<Checksums>;
   /** The matcher's read window, reused from file to file. */
-  scratch: { buf?: Uint8Array };
+  scratch: { win?: SumWindow };
   /** "rsync: [sender] TEXT\n" as MSG_ERROR_XFER (rsync's rsyserr/FERROR_XFER). */
   xferError(text: string): void;
   /** Plain text to the client's stdout (FINFO). */
@@ -139,7 +140,17 @@ export async function serve(p: ServerParams): Promise<number> {
     if (compat & CF_VARINT_FLIST_FLAGS) {
       const wantCsumList = !o.checksumChoice;
       const wantCompressList = o.compress && !o.compressChoice;
-      if (wantCsumList) w.out.vstring(CHECKSUM_OFFER.join(' '));
+      if (wantCsumList) {
+        // compat.c: negotiate_the_strings — the client sends its lists as soon as it has
+        // read the compat flags, without waiting for ours. Send the flags, wait for the
+        // first byte of its list, then send ours: our list carries the TCP acknowledgement
+        // of that byte, so the client's Nagle algorithm lets the rest of its list go at
+        // once instead of after our delayed ACK (40 ms on Linux; rsync --daemon escapes it
+        // by writing its flags and list in separate small writes).
+        w.flush();
+        await r.need(1);
+        w.out.vstring(CHECKSUM_OFFER.join(' '));
+      }
       // compat: compression is not implemented yet; the offer is "none", which a client
       // asking for -z refuses with its own "Failed to negotiate a compress choice" (exit 4).
       if (wantCompressList) w.out.vstring('none');
