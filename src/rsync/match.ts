@@ -187,6 +187,8 @@ class Matcher {
   private fill(keepFrom: number, want: number): void {
     const size = this.size;
     if (want > size) want = size;
+    // Whole bytes only: a fractional target would read 0 bytes and look like the end of the file.
+    want = Math.ceil(want);
     if (want <= this.bufEnd) return;
     const buf = this.buf;
     if (want - keepFrom > this.bufSize) throw new Error('match window too small');
@@ -410,7 +412,7 @@ class Matcher {
         }
       }
       // Roll one byte: the window [offset, offset+k) becomes [offset+1, offset+1+k).
-      if (offset + k + 1 > this.bufEnd) this.fill(lastMatch, offset + k + 1 + bufSize / 2);
+      if (offset + k + 1 > this.bufEnd) this.fill(lastMatch, offset + k + 1 + (bufSize >>> 1));
       const old = i8[offset - this.bufStart]!;
       s1 = (s1 - old) | 0;
       s2 = (s2 - k * old) | 0;

@@ -25,7 +25,11 @@ async function run(data: Uint8Array, basis: Uint8Array, blength: number, s2lengt
   const hashed: Uint8Array[] = [];
   let blocks = 0;
   const res = await matchFile(
-    (buf, off, len, pos) => { const n = Math.max(0, Math.min(len, data.length - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
+    (buf, off, len, pos) => {
+      // As read(2) through fs.readSync: whole numbers only (a fraction is truncated there).
+      if (![off, len, pos].every(Number.isInteger)) throw new Error(`read(${off}, ${len}, ${pos}): not whole numbers`);
+      const n = Math.max(0, Math.min(len, data.length - pos)); buf.set(data.subarray(pos, pos + n), off); return n;
+    },
     data.length, sigs, strongIn,
     {
       literal(b, s, e) { if (e - s > 32768) throw new Error('literal too long'); out.push(b.slice(s, e)); },
@@ -53,6 +57,18 @@ t.test('delta rebuilds the file', async (t) => {
   t.ok(r.hashed.equals(data), 'whole-file hash input is the file, in order');
   t.ok(r.res.matchedBytes > 2_900_000, `most bytes matched (${r.res.matchedBytes})`);
   t.ok(r.res.literalBytes < 20_000, `few literal bytes (${r.res.literalBytes})`);
+});
+
+t.test('odd sizes under the largest window: a byte-by-byte scan to the end reads every byte', async (t) => {
+  // A file smaller than the largest window gets a window of its own size; half of an odd
+  // size once made a fractional read target, read as the end of the file (zeros sent).
+  for (const size of [3 * 1024 * 1024 + 1, 3 * 1024 * 1024, 2 * 1024 * 1024 + 7]) {
+    const data = randomBytes(size);
+    const r = await run(data, randomBytes(70_000), 700);
+    t.equal(r.res.short, false, `${size}: not taken for a file that shrank`);
+    t.ok(r.rebuilt.equals(data), `${size}: rebuilt equals the file`);
+    t.equal(r.res.literalBytes, size, `${size}: all literal (unrelated basis)`);
+  }
 });
 
 t.test('identical, empty, tiny and no-basis cases', async (t) => {
@@ -145,7 +161,11 @@ async function tokens(data: Uint8Array, sigs: Signatures): Promise<Token[]> {
   let lit: Buffer[] = [];
   const flush = (): void => { if (lit.length) out.push({ lit: Buffer.concat(lit) }); lit = []; };
   await matchFile(
-    (buf, off, len, pos) => { const n = Math.max(0, Math.min(len, data.length - pos)); buf.set(data.subarray(pos, pos + n), off); return n; },
+    (buf, off, len, pos) => {
+      // As read(2) through fs.readSync: whole numbers only (a fraction is truncated there).
+      if (![off, len, pos].every(Number.isInteger)) throw new Error(`read(${off}, ${len}, ${pos}): not whole numbers`);
+      const n = Math.max(0, Math.min(len, data.length - pos)); buf.set(data.subarray(pos, pos + n), off); return n;
+    },
     data.length, sigs, strongIn,
     { literal(b, s, e) { lit.push(Buffer.from(b.slice(s, e))); }, block(i) { flush(); out.push({ block: i }); } },
     () => {},
