@@ -12,14 +12,16 @@
 // finish, then TERM them, then resolve. SIGHUP: re-read the configuration; a broken
 // file is logged and the previous configuration stays in force. New connections get
 // the configuration current when they are accepted.
-// A spare starts at a lower priority (nice SPARE_NICE) and gets the normal priority
-// back when it is handed a connection: starting one (about 0.1 s of CPU) then does not
-// slow the transfer whose connection made us start it. Only as root, which may raise
-// a priority again; otherwise spares start at the normal priority.
+// A spare starts at a lower priority (SPARE_NICE above the daemon's own nice value)
+// and gets the daemon's priority back when it is handed a connection: starting one
+// (about 0.1 s of CPU) then does not slow the transfer whose connection made us start
+// it. Only as root, which may raise a priority again; otherwise spares start at the
+// daemon's priority. Relative, so that a daemon run under `nice` or `chpst -n` never
+// serves a connection above the priority it was given.
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { readdirSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import type { DaemonConfig } from './config.js';
 
 /** How long SIGTERM waits for running connections before terminating them. */
@@ -28,7 +30,7 @@ export const DRAIN_MS = 10_000;
 const KILL_WAIT_MS = 3_000;
 /** Processes kept started and waiting for a connection. */
 export const PREFORK = 2;
-/** The nice value of a spare until it gets a connection. */
+/** How much nicer than the daemon a spare is until it gets a connection. */
 const SPARE_NICE = 10;
 
 /** Parent -> child: serve this connection (the socket travels as the message's handle). */
@@ -108,10 +110,17 @@ export function startListener(o: ListenerOptions): Promise<RunningListener> {
   };
 
   const niced = new Set<ChildProcess>();
+  // Our own nice value, read once: what a spare gets back with its connection.
+  let base = 0;
+  try {
+    base = getPriority();
+  } catch {
+    // Taken as 0.
+  }
 
   const hand = (child: ChildProcess, sock: Socket): void => {
     busy.add(child);
-    if (niced.delete(child) && child.pid) renice(child.pid, 0);
+    if (niced.delete(child) && child.pid) renice(child.pid, base);
     const msg: ConnMessage = { type: 'conn', config };
     child.send(msg, sock, (err) => {
       if (err) {
@@ -134,7 +143,7 @@ export function startListener(o: ListenerOptions): Promise<RunningListener> {
     starting.add(child);
     if (process.getuid?.() === 0 && child.pid) {
       try {
-        setPriority(child.pid, SPARE_NICE);
+        setPriority(child.pid, Math.min(19, base + SPARE_NICE));
         niced.add(child);
       } catch {
         // It runs at the normal priority.

@@ -4,9 +4,12 @@
 // so every connection would otherwise run the engine's hot paths cold: V8 interprets a
 // function until it has run often enough to be compiled (building and encoding the
 // bench tree's list of 1,022 entries takes 31 ms cold, 13 ms once warm). So a waiting
-// process builds and encodes the list of the file-system root a few times without
-// recursion (-d: a few dozen lstat calls, nothing opened, nothing written), which runs
-// the same list-building, sorting and encoding code. rsync forks from a warm daemon and
+// process builds and encodes the list of /proc/self a few times without recursion (-d:
+// a few dozen lstat and readlink calls, nothing opened, nothing written), which runs the
+// same list-building, sorting and encoding code over files, directories and symlinks.
+// /proc, not a real directory: it is always local, so a hung network mount can never
+// stall a waiting process (it has already told the listener it is ready); without /proc
+// there is simply no warm-up. rsync forks from a warm daemon and
 // has no such cost; this is a small part of that warm start. (Warming the matcher the
 // same way was tried: its 50 ms of CPU, spent while the previous connection runs, cost
 // more than it saved.)
@@ -16,8 +19,11 @@ import { FilterList } from './filter.js';
 import { FlistEncoder } from './wire/flist.js';
 import { OutBuf } from './wire/codec.js';
 
+/** What is listed: local, small, and never a network mount (/proc/self is a symlink to it). */
+export const warmDir = (): string => `/proc/${process.pid}`;
+
 /**
- * Build and encode the list of / (no recursion) a few times (best effort); returns how
+ * Build and encode the list of warmDir() (no recursion) a few times (best effort); returns how
  * many entries the list had (0 after an error).
  */
 export function warmFileList(): number {
@@ -26,7 +32,7 @@ export function warmFileList(): number {
     const opts = parseServerArgs(['--server', '--sender', '-dlogDtpe.iLsfxCIvu', '.', 'w/']);
     for (let round = 0; round < 8; round++) {
       const list = buildFileList({
-        root: '/', moduleName: 'w', opts, client: new FilterList(), daemon: new FilterList(),
+        root: warmDir(), moduleName: 'w', opts, client: new FilterList(), daemon: new FilterList(),
         ignoreNonreadable: false, chmod: undefined, mungeSymlinks: false, checksum: undefined,
         error: () => {}, info: () => {},
       }, ['']);

@@ -1,12 +1,12 @@
-// The warm-up a waiting connection process runs: it lists the file-system root without
-// recursing (a few dozen entries, never the whole tree) and writes nothing.
+// The warm-up a waiting connection process runs: it lists /proc/self without recursing
+// (a few dozen entries, never the whole tree; never a real, possibly networked, directory).
 import t from 'tap';
 import { readdirSync } from 'node:fs';
-import { warmFileList } from '../../src/rsync/warmup.js';
+import { warmDir, warmFileList } from '../../src/rsync/warmup.js';
 
-t.test('warmFileList lists / without recursion', async (t) => {
-  const top = readdirSync('/').length;
+t.test('warmFileList lists /proc/self without recursion', async (t) => {
+  const top = readdirSync(warmDir()).length;
   const n = warmFileList();
-  // The entries of / plus "." (a recursive walk would list the whole system).
-  t.equal(n, top + 1, `${n} entries for ${top} names in /`);
+  // Its entries plus "." (a recursive walk would also list task/, fd/, ns/ ...).
+  t.equal(n, top + 1, `${n} entries for ${top} names in ${warmDir()}`);
 });
