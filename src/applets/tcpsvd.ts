@@ -192,6 +192,8 @@ async function remoteName(ip: string, paranoid: boolean): Promise<string> {
 
 /** How long start-up waits for the socket keeper before serving without it (see acceptor.ts). */
 const KEEPER_WAIT_MS = 10_000;
+/** On TERM, how long the spawners get to start the programs of connections handed to them. */
+const TERM_WAIT_MS = 5000;
 
 class Server {
   private cnum = 0;
@@ -199,6 +201,8 @@ class Server {
   private readonly localNames = new Map<string, string>();
   private readonly acceptor: Acceptor;
   private spawners: SpawnerPool | undefined;
+  /** Connections accepted and not yet handed to a program (or refused). */
+  private preparing = 0;
   private portText = '';
 
   constructor(private readonly o: Options, private readonly io: Io, private readonly lost: (why: string) => void) {
@@ -239,6 +243,19 @@ class Server {
     }
   }
 
+  /**
+   * On TERM: stop accepting, and let the spawners start the programs of the
+   * connections already handed to them (ipsvd has forked for every connection it
+   * accepted by then); at most TERM_WAIT_MS.
+   */
+  async shutdown(): Promise<void> {
+    this.acceptor.stop();
+    const end = Date.now() + TERM_WAIT_MS;
+    // Connections still being looked at (names, rules) are handed on first.
+    while (this.preparing > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    await this.spawners?.settled(Math.max(0, end - Date.now()));
+  }
+
   private accepted(sock: Socket): void {
     sock.on('error', () => { /* nothing reads or writes it but the child */ });
     this.cnum++;
@@ -246,10 +263,11 @@ class Server {
     const ip = plainIp(sock.remoteAddress);
     const phcc = this.o.phcc ? this.perHost.add(ip) : 0;
     if (this.cnum >= this.o.cmax) this.acceptor.pause();
+    this.preparing++;
     this.serve(sock, ip, phcc).catch((err: unknown) => {
       // Anything unexpected: drop this connection, keep serving the others.
       this.drop(sock, ip, `unable to serve connection: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    }).finally(() => { this.preparing--; });
   }
 
   /** A connection ended without a child of ours (ipsvd's child exiting with code). */
@@ -383,7 +401,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   });
   process.on('SIGTERM', () => {
     if (o.verbose) io.stdout.write(logLine.sigterm());
-    stop(0);
+    server.shutdown().then(() => stop(0), () => stop(0));
   });
   await server.start();
   // ipsvd _exit()s at once and leaves its children running; process.exit is the

@@ -35,6 +35,7 @@ export class Acceptor {
   private paused = false; // our server handle is closed
   private resuming = false;
   private wantPause = false;
+  private stopped = false; // for good: we are ending
   private readonly held: Socket[] = [];
 
   constructor(private readonly o: AcceptorOptions) {}
@@ -92,8 +93,16 @@ export class Acceptor {
     if (!this.paused && this.keeperHolds) this.closeServer();
   }
 
+  /** Stop accepting for good (we are ending); the keeper's copy goes with the keeper. */
+  stop(): void {
+    this.stopped = true;
+    this.wantPause = true;
+    if (!this.paused) this.closeServer();
+  }
+
   /** Accept again (a child ended). */
   resume(): void {
+    if (this.stopped) return;
     this.wantPause = false;
     while (this.held.length > 0 && !this.wantPause) this.o.onConnection(this.held.shift()!);
     if (this.wantPause || !this.paused || this.resuming) return;
@@ -117,6 +126,7 @@ export class Acceptor {
 
   private reopen(handle: unknown): void {
     this.resuming = false;
+    if (this.stopped) return;
     const s = this.makeServer();
     s.on('error', () => { /* as above */ });
     s.listen(handle as never, this.o.backlog);

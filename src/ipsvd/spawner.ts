@@ -40,6 +40,8 @@ export const SPAWNERS_ENV = 'SVBOX_TCPSVD_SPAWNERS';
 const MAX_DEFAULT = 4;
 /** Pause before a dead spawner is started again (a spawner that cannot start must not loop). */
 const RESTART_MS = 1000;
+/** How often settled() looks whether the spawners have reported every job. */
+const SETTLE_POLL_MS = 5;
 /** How often the children of a dead spawner are checked for having ended. */
 const ORPHAN_POLL_MS = 100;
 
@@ -87,7 +89,9 @@ interface PidMsg { id: number; pid: number }
 interface ErrMsg { id: number; err: { code?: string; errno?: number; syscall?: string; message: string } }
 interface ExitMsg { id: number; exit: number }
 interface ReadyMsg { ready: true }
-type Report = PidMsg | ErrMsg | ExitMsg | ReadyMsg;
+/** A job the spawner cannot run (its socket did not arrive, e.g. at its fd limit): the server runs it. */
+interface BackMsg { id: number; back: true }
+type Report = PidMsg | ErrMsg | ExitMsg | ReadyMsg | BackMsg;
 
 /** Spawn job on fd (as fd 0 and 1, fd 2 inherited); the one place programs are started. */
 function spawnOn(fd: number, job: Job, s: SpawnSettings): ChildProcess {
@@ -186,6 +190,16 @@ export class SpawnerPool {
     slot.proc!.send(msg, handle as never, () => { /* a failed send shows as the spawner's end */ });
   }
 
+  /**
+   * Resolves once every connection handed to a spawner has its program started (or
+   * has failed, or been taken back), or after ms: before the server exits, so that no
+   * socket still queued on a channel is closed unserved.
+   */
+  async settled(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (this.slots.some((s) => s.pending > 0) && Date.now() < end) await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+  }
+
   /** The connected spawner with the fewest connections waiting for a pid, round robin among equals. */
   private pick(): Slot | undefined {
     let best: Slot | undefined;
@@ -226,7 +240,11 @@ export class SpawnerPool {
     }
     const j = slot.jobs.get(m.id);
     if (!j) return;
-    if ('pid' in m) {
+    if ('back' in m) {
+      slot.pending--;
+      slot.jobs.delete(m.id);
+      runHere(j.handle.fd, j.job, this.settings, j.ev);
+    } else if ('pid' in m) {
       slot.pending--;
       j.pid = m.pid;
       j.ev.started(m.pid);
@@ -250,29 +268,28 @@ export class SpawnerPool {
     const jobs = [...slot.jobs.entries()].sort((a, b) => a[0] - b[0]).map(([, j]) => j);
     slot.jobs.clear();
     slot.pending = 0;
-    let first = true;
+    // A spawner reports a pid as soon as spawn() returns, but a failed exec only on a
+    // later tick, by when it may have started the next job: any job without a report may
+    // have a program running without our knowing. It does if another process holds its
+    // socket. (One whose program has already finished is not seen, and its client is
+    // served twice: that needs the spawner killed within the moment between fork and
+    // report, and the program done before we look.)
+    const doubt = jobs.filter((j) => j.pid === undefined);
+    const holders = doubt.length > 0 ? socketHolders(doubt.map((j) => j.handle.fd)) : undefined;
     for (const j of jobs) {
       if (j.pid !== undefined) {
         watchOrphan(j.pid, j.ev);
-      } else if (first) {
-        // The spawner reports a pid as soon as spawn() returns, before it takes the
-        // next job: only the first job it has not reported may have a program that
-        // runs without our knowing. It does if some other process holds the socket.
-        // (One that has already finished is not seen, and its client served twice:
-        // that needs the spawner killed within the moment between fork and report.)
-        first = false;
-        const holder = socketHolder(j.handle.fd);
-        if (holder === undefined) {
-          runHere(j.handle.fd, j.job, this.settings, j.ev);
-        } else if (holder === 0) {
-          j.ev.lost();
-        } else {
-          j.ev.started(holder);
-          watchOrphan(holder, j.ev);
-        }
-      } else {
+        continue;
+      }
+      const holder = holders === undefined ? 0 : holders.get(j.handle.fd);
+      if (holder === undefined) {
         // Never started: serve it here, on our copy of the socket.
         runHere(j.handle.fd, j.job, this.settings, j.ev);
+      } else if (holder === 0) {
+        j.ev.lost();
+      } else {
+        j.ev.started(holder);
+        watchOrphan(holder, j.ev);
       }
     }
     this.restartLater(slot);
@@ -284,46 +301,60 @@ export class SpawnerPool {
 }
 
 /**
- * Which other process holds the socket open as our fd: its pid (the topmost one
- * when a program has passed it on to its own children), undefined when none does,
- * 0 when we cannot tell (no /proc). Scans /proc/PID/fd of every process: done
- * only when a spawner has died.
+ * For each of our fds, which other process holds the same socket open: its pid (the
+ * topmost one when a program has passed it on to its own children), or no entry when
+ * none does; undefined when we cannot tell at all (no /proc). One scan of
+ * /proc/PID/fd of every process we may read: done only when a spawner has died.
  */
-function socketHolder(fd: number): number | undefined {
-  let inode: string;
+function socketHolders(fds: number[]): Map<number, number> | undefined {
+  const byInode = new Map<string, number>(); // socket:[inode] -> our fd
   let pids: string[];
   try {
-    inode = readlinkSync(`/proc/self/fd/${fd}`);
+    for (const fd of fds) byInode.set(readlinkSync(`/proc/self/fd/${fd}`), fd);
     pids = readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
   } catch {
-    return 0;
+    return undefined;
   }
-  const holders = new Map<number, number>(); // pid -> ppid
+  const holders = new Map<number, Map<number, number>>(); // our fd -> (pid -> ppid)
   for (const pid of pids) {
     try {
-      if (!readdirSync(`/proc/${pid}/fd`).some((f) => readlinkSync(`/proc/${pid}/fd/${f}`) === inode)) continue;
+      const mine = new Set<number>();
+      for (const f of readdirSync(`/proc/${pid}/fd`)) {
+        const fd = byInode.get(readlinkSync(`/proc/${pid}/fd/${f}`));
+        if (fd !== undefined) mine.add(fd);
+      }
+      if (mine.size === 0) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      holders.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      for (const fd of mine) {
+        if (!holders.has(fd)) holders.set(fd, new Map());
+        holders.get(fd)!.set(Number(pid), ppid);
+      }
     } catch {
       continue; // gone meanwhile, or not ours to read
     }
   }
-  for (const [pid, ppid] of holders) if (!holders.has(ppid)) return pid;
-  return undefined;
+  const out = new Map<number, number>();
+  for (const [fd, procs] of holders) {
+    for (const [pid, ppid] of procs) if (!procs.has(ppid)) { out.set(fd, pid); break; }
+  }
+  return out;
 }
 
 /** Whether pid has ended: gone, or a zombie nobody has reaped yet (/proc/PID/stat state Z). */
 function hasEnded(pid: number): boolean {
   try {
     process.kill(pid, 0);
-  } catch {
-    return true;
+  } catch (err) {
+    // Only "no such process" means gone: EPERM is a program that changed its user.
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
   }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
   } catch {
-    return true;
+    // Alive a moment ago; gone now, or no /proc: the next check tells.
+    return false;
   }
 }
 
@@ -367,7 +398,11 @@ export function runSpawner(): Promise<number> {
         send({ ready: true }, true);
         return;
       }
-      if (m.t !== 'run' || !handle) return;
+      if (m.t !== 'run') return;
+      if (!handle) {
+        send({ id: m.id, back: true }, true);
+        return;
+      }
       const id = m.id;
       if (!settings) {
         handle.close();
