@@ -40,6 +40,13 @@ export const SPAWNERS_ENV = 'SVBOX_TCPSVD_SPAWNERS';
 const MAX_DEFAULT = 4;
 /** Pause before a dead spawner is started again (a spawner that cannot start must not loop). */
 const RESTART_MS = 1000;
+/** Spawners of one slot that may end in a row without saying they run before it is given up. */
+const MAX_FAILURES = 3;
+/**
+ * The version of the messages between server and spawner: the executable may be
+ * replaced while a server runs, and a spawner is started from the file as it is then.
+ */
+const SPAWNER_PROTOCOL = 1;
 /** How often settled() looks whether the spawners have reported every job. */
 const SETTLE_POLL_MS = 5;
 /** How often the children of a dead spawner are checked for having ended. */
@@ -82,7 +89,7 @@ export function spawnerCount(cmax: number, knob: string | undefined, cores = ava
 }
 
 // Messages between the server and a spawner (JSON over the IPC channel).
-interface InitMsg { t: 'init'; env: NodeJS.ProcessEnv; uid?: number; gid?: number }
+interface InitMsg { t: 'init'; v: number; env: NodeJS.ProcessEnv; uid?: number; gid?: number }
 // An unset variable ([name, undefined]) arrives as [name, null]: JSON has no undefined.
 interface RunMsg { t: 'run'; id: number; argv: string[]; env: [string, string | null][][] }
 interface PidMsg { id: number; pid: number }
@@ -137,6 +144,8 @@ interface Slot {
   /** Handed over, pid not yet reported: how busy this spawner is. */
   pending: number;
   jobs: Map<number, InFlight>;
+  /** Spawners of this slot that ended in a row without ever saying they run. */
+  failures: number;
 }
 
 /** The native handle of an accepted socket (net.Socket's _handle): what the IPC channel can pass. */
@@ -151,7 +160,7 @@ export class SpawnerPool {
 
   /** size spawners, started now when eager, else by the first run() that finds the server busy. */
   constructor(private readonly settings: SpawnSettings, size: number, eager: boolean) {
-    for (let i = 0; i < size; i++) this.slots.push({ proc: undefined, ready: false, pending: 0, jobs: new Map() });
+    for (let i = 0; i < size; i++) this.slots.push({ proc: undefined, ready: false, pending: 0, jobs: new Map(), failures: 0 });
     if (eager) this.start();
   }
 
@@ -228,7 +237,7 @@ export class SpawnerPool {
     proc.on('message', (batch: Report[]) => { for (const m of batch) this.report(slot, m); });
     // 'close' comes after the last message of the channel, unlike 'exit'.
     proc.once('close', () => this.lost(slot, proc));
-    const init: InitMsg = { t: 'init', env: this.settings.env };
+    const init: InitMsg = { t: 'init', v: SPAWNER_PROTOCOL, env: this.settings.env };
     if (this.settings.uid !== undefined) { init.uid = this.settings.uid; init.gid = this.settings.gid ?? this.settings.uid; }
     proc.send(init, () => { /* as above */ });
   }
@@ -236,6 +245,7 @@ export class SpawnerPool {
   private report(slot: Slot, m: Report): void {
     if ('ready' in m) {
       slot.ready = true;
+      slot.failures = 0;
       return;
     }
     const j = slot.jobs.get(m.id);
@@ -263,6 +273,7 @@ export class SpawnerPool {
   private lost(slot: Slot, proc: ChildProcess): void {
     if (slot.proc !== proc) return;
     slot.proc = undefined;
+    if (!slot.ready) slot.failures++;
     slot.ready = false;
     // In the order handed over, which is the order the spawner works in.
     const jobs = [...slot.jobs.entries()].sort((a, b) => a[0] - b[0]).map(([, j]) => j);
@@ -296,6 +307,9 @@ export class SpawnerPool {
   }
 
   private restartLater(slot: Slot): void {
+    // One that never comes up (a binary replaced by another version, which refuses our
+    // init; no memory): after a few tries this slot stays empty, the server spawns.
+    if (slot.failures >= MAX_FAILURES) return;
     setTimeout(() => this.startSlot(slot), RESTART_MS).unref();
   }
 }
@@ -394,6 +408,11 @@ export function runSpawner(): Promise<number> {
     let settings: SpawnSettings | undefined;
     process.on('message', (m: InitMsg | RunMsg, handle: { fd: number; close(): void } | undefined) => {
       if (m.t === 'init') {
+        // Another version's server: we do not speak its messages; it spawns itself.
+        if (m.v !== SPAWNER_PROTOCOL) {
+          process.disconnect?.();
+          return res(111);
+        }
         settings = { env: m.env, ...(m.uid !== undefined ? { uid: m.uid, gid: m.gid ?? m.uid } : {}) };
         send({ ready: true }, true);
         return;

@@ -7,10 +7,11 @@
 // do the same on a machine with one core.
 import t from 'tap';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { waitFor } from '../fixtures/proc.js';
-import { descendants, isSpawner, stableLog, startTcpsvd, talk, writeEntries, type Running } from '../fixtures/tcpsvd.js';
+import { descendants, isSpawner, stableLog, startTcpsvd, talk, tcpsvdPath, writeEntries, type Running } from '../fixtures/tcpsvd.js';
 
 function script(dir: string, name: string, body: string): string {
   const p = join(dir, name);
@@ -275,4 +276,23 @@ t.test('TERM amid a burst: every client accepted gets its program (none is close
   await s.exited;
   t.ok(served >= 1, `${served} served, ${refused} reset unaccepted`);
   t.equal(closedEmpty, 0, 'no client closed without its program');
+});
+
+t.test('a spawner refuses another version\'s server: it ends (111) without saying it runs', async (t) => {
+  const dir = t.testdir();
+  const msgs: unknown[] = [];
+  const c = spawn(tcpsvdPath('ours', dir), ['--svbox-tcpsvd-spawner'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: '/usr/bin:/bin' } });
+  t.teardown(() => { if (c.exitCode === null) c.kill('SIGKILL'); });
+  c.on('message', (m) => msgs.push(m));
+  const code = new Promise<number | null>((res) => c.once('close', res));
+  c.send({ t: 'init', v: 0, env: {} });
+  t.equal(await code, 111, 'exit 111');
+  t.same(msgs, [], 'no ready report');
+  // And the version the server speaks is taken.
+  const ok = spawn(tcpsvdPath('ours', dir), ['--svbox-tcpsvd-spawner'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: '/usr/bin:/bin' } });
+  t.teardown(() => { if (ok.exitCode === null) ok.kill('SIGKILL'); });
+  const ready = new Promise((res) => ok.once('message', res));
+  ok.send({ t: 'init', v: 1, env: {} });
+  t.same(await ready, [{ ready: true }], 'the current version: ready');
+  ok.disconnect();
 });
