@@ -251,9 +251,8 @@ class Server {
   async shutdown(): Promise<void> {
     this.acceptor.stop();
     const end = Date.now() + TERM_WAIT_MS;
-    // Connections still being looked at (names, rules) are handed on first.
-    while (this.preparing > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
-    await this.spawners?.settled(Math.max(0, end - Date.now()));
+    // Connections still being looked at (names, rules) are handed on, then started.
+    while ((this.preparing > 0 || this.spawners?.waiting()) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   }
 
   private accepted(sock: Socket): void {

@@ -26,6 +26,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { statFields } from '../lib/procstat.js';
 import { spawnApplet } from '../lib/self-exec.js';
 import { buildEnv } from './env.js';
 import type { EnvOp } from './instruct.js';
@@ -47,8 +48,6 @@ const MAX_FAILURES = 3;
  * replaced while a server runs, and a spawner is started from the file as it is then.
  */
 const SPAWNER_PROTOCOL = 1;
-/** How often settled() looks whether the spawners have reported every job. */
-const SETTLE_POLL_MS = 5;
 /** How often the children of a dead spawner are checked for having ended. */
 const ORPHAN_POLL_MS = 100;
 
@@ -200,13 +199,12 @@ export class SpawnerPool {
   }
 
   /**
-   * Resolves once every connection handed to a spawner has its program started (or
-   * has failed, or been taken back), or after ms: before the server exits, so that no
+   * Whether a connection handed to a spawner still waits for its program to start (or
+   * fail, or come back): the server waits for none to before it exits, so that no
    * socket still queued on a channel is closed unserved.
    */
-  async settled(ms: number): Promise<void> {
-    const end = Date.now() + ms;
-    while (this.slots.some((s) => s.pending > 0) && Date.now() < end) await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+  waiting(): boolean {
+    return this.slots.some((s) => s.pending > 0);
   }
 
   /** The connected spawner with the fewest connections waiting for a pid, round robin among equals. */
@@ -338,8 +336,7 @@ function socketHolders(fds: number[]): Map<number, number> | undefined {
         if (fd !== undefined) mine.add(fd);
       }
       if (mine.size === 0) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(statFields(Number(pid))[1]);
       for (const fd of mine) {
         if (!holders.has(fd)) holders.set(fd, new Map());
         holders.get(fd)!.set(Number(pid), ppid);
@@ -364,8 +361,7 @@ function hasEnded(pid: number): boolean {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
   }
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    return statFields(pid)[0] === 'Z';
   } catch {
     // Alive a moment ago; gone now, or no /proc: the next check tells.
     return false;

@@ -25,6 +25,7 @@
 //     i32.store 0 s1; i32.store 4 s2)
 
 import { customSecret, xxh3Body, XXH3_MIN_LONG } from './xxh3.js';
+import { get, section, set, uleb } from './wasm-encode.js';
 
 // The WebAssembly memory: the block sum's results at 0 and 4, the xxh128 digest at
 // 16..32, the xxh128 custom secret at 64..256, then the window.
@@ -63,22 +64,6 @@ export function rollingParts(i8: Int8Array, start: number, end: number, out: Int
   out[1] = s2;
 }
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-/** A section: id, then its size and bytes. */
-function section(id: number, bytes: number[]): number[] {
-  return [id, ...leb(bytes.length), ...bytes];
-}
-
 function i16x8(lanes: number[]): number[] {
   return lanes.flatMap((x) => [x & 0xff, (x >> 8) & 0xff]);
 }
@@ -86,8 +71,6 @@ function i16x8(lanes: number[]): number[] {
 /** The module's bytes: functions "sum" and "xxh" on the memory imported as e.m. */
 function moduleBytes(): Uint8Array {
   const SIMD = 0xfd;
-  const get = (i: number): number[] => [0x20, i];
-  const set = (i: number): number[] => [0x21, i];
   const vconst = (b: number[]): number[] => [SIMD, 0x0c, ...b];
   const add4 = [SIMD, 0xae, 0x01]; // i32x4.add
   const dot = [SIMD, 0xba, 0x01]; // i32x4.dot_i16x8_s
@@ -131,7 +114,7 @@ function moduleBytes(): Uint8Array {
     ...section(2, [0x01, ...name('e'), ...name('m'), 0x02, 0x00, 0x01]),
     ...section(3, [0x02, 0x00, 0x00]),
     ...section(7, [0x02, ...name('sum'), 0x00, 0x00, ...name('xxh'), 0x00, 0x01]),
-    ...section(10, [0x02, ...leb(body.length), ...body, ...leb(xxh.length), ...xxh]),
+    ...section(10, [0x02, ...uleb(body.length), ...body, ...uleb(xxh.length), ...xxh]),
   ]);
 }
 

@@ -18,6 +18,7 @@
 // len * PRIME64_1, the high half with the secret at 117 and start ~(len * PRIME64_2);
 // a merge adds mul128_fold64 of accumulator pairs xor'ed with the secret and ends with
 // the avalanche (h ^= h >> 37; h *= 0x165667919E3779F9; h ^= h >> 32).
+import { get, set, sleb32, sleb64, uleb } from './wasm-encode.js';
 
 /** xxHash's default secret (kSecret), a constant of the algorithm. */
 const K_SECRET =
@@ -56,35 +57,6 @@ export function customSecret(seed: bigint): Uint8Array {
   return out;
 }
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function sleb64(v: bigint): number[] {
-  v = BigInt.asIntN(64, v);
-  const out: number[] = [];
-  for (;;) {
-    const b = Number(v & 0x7fn);
-    v >>= 7n;
-    if ((v === 0n && !(b & 0x40)) || (v === -1n && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function sleb32(v: number): number[] {
-  return sleb64(BigInt(v));
-}
-
 /**
  * The function body of `xxh(p, len)`: hashes memory[p, p + len) (len > 240) with the
  * custom secret at `secret` and stores the low and high halves, little-endian, at
@@ -95,8 +67,6 @@ export function xxh3Body(secret: number, out: number): number[] {
   // i64: 7..14 acc0..7, 15 dv, 16 dk, 17 a, 18 b, 19 res, 20 ll, 21 hl, 22 lh, 23 cross
   const P = 0, LEN = 1, END = 2, BLOCKEND = 3, K = 4, N = 5, Q = 6, ACC = 7, DV = 15, DK = 16, A = 17, B = 18, RES = 19;
   const LL = 20, HL = 21, LH = 22, CROSS = 23;
-  const get = (i: number): number[] => [0x20, i];
-  const set = (i: number): number[] => [0x21, i];
   const tee = (i: number): number[] => [0x22, i];
   const i64c = (v: bigint): number[] => [0x42, ...sleb64(v)];
   const i32c = (v: number): number[] => [0x41, ...sleb32(v)];

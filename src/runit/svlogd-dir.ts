@@ -27,6 +27,7 @@ import {
 import { join } from 'node:path';
 import { errstr } from '../lib/errstr.js';
 import { lockFile } from '../lib/flock.js';
+import { statFields } from '../lib/procstat.js';
 import { formatTai64n, tai64nNow } from '../lib/tai64n.js';
 import { defaultConfig, parseConfig, type LogdirConfig } from './svlogd-config.js';
 import type { Selection } from './svlogd-match.js';
@@ -409,13 +410,12 @@ export class Logdir {
     this.ppid = 0;
     this.waited.add(pid);
     for (;;) {
-      let stat: string;
+      let f: string[];
       try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        f = statFields(pid);
       } catch {
         return 0;
       }
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (f[0] === 'Z' || f[0] === 'X') return (Number(f[49] ?? 0) >> 8) & 255;
       this.env.sleep(5);
     }

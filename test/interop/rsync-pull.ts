@@ -86,16 +86,22 @@ t.test('pull with every file type, protocols 30-32, options', peerOpts('rsync'),
   });
 });
 
-t.test('confinement: hostile requests return nothing from outside', peerOpts('rsync'), async (t) => {
+/** A test dir with an empty module dir `mod`, a remote-shell script for it and the real daemon serving it. */
+async function oneModule(t: Test) {
   const { rsync: real } = peerPaths('rsync');
   const dir = t.testdir();
   const mod = join(dir, 'mod');
   mkdirSync(mod);
+  const rsh = makeRsh(dir);
+  const d = await startRealDaemon(t, dir, real, { mod });
+  return { real, dir, mod, rsh, d };
+}
+
+t.test('confinement: hostile requests return nothing from outside', peerOpts('rsync'), async (t) => {
+  const { real, dir, mod, rsh, d } = await oneModule(t);
   writeFileSync(join(mod, 'a.txt'), 'inside\n');
   writeFileSync(join(dir, 'outside.txt'), 'SECRET\n');
   symlinkSync('/etc', join(mod, 'etclink'));
-  const rsh = makeRsh(dir);
-  const d = await startRealDaemon(t, dir, real, { mod });
   const env = { SVBOX_RSYNC_MODULE: `mod=${mod}` };
   const listing = (p: string): string[] => (existsSync(p) ? readdirSync(p, { recursive: true }) as string[] : []);
   for (const path of ['mod/../outside.txt', 'mod//etc/passwd', 'mod/etclink/passwd', 'mod/etclink/']) {
@@ -119,12 +125,7 @@ t.test('confinement: hostile requests return nothing from outside', peerOpts('rs
 });
 
 t.test('a file truncated while it is sent', peerOpts('rsync'), async (t) => {
-  const { rsync: real } = peerPaths('rsync');
-  const dir = t.testdir();
-  const mod = join(dir, 'mod');
-  mkdirSync(mod);
-  const rsh = makeRsh(dir);
-  const d = await startRealDaemon(t, dir, real, { mod });
+  const { real, dir, mod, rsh, d } = await oneModule(t);
   const run = async (how: 'ours' | 'real'): Promise<{ code: number | null; stderr: string; size: number }> => {
     writeFileSync(join(mod, 'trunc.bin'), randomBytes(3_000_000));
     const dst = join(dir, `dst-${how}`);
@@ -145,12 +146,7 @@ t.test('a file truncated while it is sent', peerOpts('rsync'), async (t) => {
 });
 
 t.test('a file that vanishes before it is sent', peerOpts('rsync'), async (t) => {
-  const { rsync: real } = peerPaths('rsync');
-  const dir = t.testdir();
-  const mod = join(dir, 'mod');
-  mkdirSync(mod);
-  const rsh = makeRsh(dir);
-  const d = await startRealDaemon(t, dir, real, { mod });
+  const { real, dir, mod, rsh, d } = await oneModule(t);
   const run = async (how: 'ours' | 'real'): Promise<{ code: number | null; stderr: string }> => {
     writeFileSync(join(mod, 'a-slow.bin'), randomBytes(2_000_000));
     writeFileSync(join(mod, 'z-gone.txt'), 'soon gone\n');

@@ -5,8 +5,9 @@
 // under `nice -n 3` serves at nice 3, its spares wait at 13. Only root may raise a
 // priority again, so only then are spares niced.
 import t from 'tap';
-import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { statFields } from '../../src/lib/procstat.js';
 import { linkApplets } from '../fixtures/bin.js';
 import { freePort, start, waitFor } from '../fixtures/proc.js';
 import { canConnect, holdModule, writeTree } from '../fixtures/rsyncd.js';
@@ -14,10 +15,7 @@ import { descendants } from '../fixtures/tcpsvd.js';
 
 /** The nice value of every thread of pid (field 19 of /proc/PID/task/TID/stat). */
 function nices(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-  });
+  return readdirSync(`/proc/${pid}/task`).map((tid) => Number(statFields(`/proc/${pid}/task/${tid}/stat`)[16]));
 }
 
 t.test('spares wait 10 nicer than the daemon and serve at its priority', { skip: process.getuid?.() === 0 ? false : 'needs root (only root renices)' }, async (t) => {

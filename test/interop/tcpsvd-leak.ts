@@ -5,8 +5,8 @@
 // was replaced), no other process below the server, and no zombies. Clients run 8
 // at a time to keep the test short.
 import t from 'tap';
-import { availableParallelism } from 'node:os';
 import { readdirSync } from 'node:fs';
+import { spawnerCount } from '../../src/ipsvd/spawner.js';
 import { waitFor } from '../fixtures/proc.js';
 import { descendants, isHelper, isSpawner, startTcpsvd, talk } from '../fixtures/tcpsvd.js';
 
@@ -24,8 +24,8 @@ function fdCounts(pid: number): Record<number, number> {
   return out;
 }
 
-// The default starts the spawners with the first overlap (one more than the cores, at most 4).
-const lazy = availableParallelism() < 2 ? 0 : Math.min(availableParallelism() + 1, 4);
+// The default starts the spawners with the first overlap, as many as spawnerCount says.
+const lazy = spawnerCount(16, undefined);
 
 for (const knob of ['2', '0', undefined]) {
   const spawners = knob ?? String(lazy);
