@@ -59,7 +59,7 @@ const cases: Record<string, Case> = {
   'down -w': { spec: { run: SLEEPER }, args: ['-w', '3', 'd', 'NAME'] },
   'down when down': { spec: DOWNED, args: ['-v', 'down', 'NAME'] },
   'once': { spec: { run: SLEEPER }, args: ['-v', 'once', 'NAME'] },
-  'once when down': { spec: { run: '#!/bin/sh\nexec sleep 0.3\n', down: '' }, args: ['-v', 'o', 'NAME'] },
+  'once when down': { spec: { run: '#!/bin/sh\nexec sleep 3\n', down: '' }, args: ['-v', 'o', 'NAME'] },
   'pause': { spec: { run: SLEEPER }, args: ['-v', 'pause', 'NAME'] },
   'cont': { spec: { run: SLEEPER }, prep: { args: ['pause', 'NAME'], stat: 'run, paused\n' }, args: ['-v', 'cont', 'NAME'] },
   'pause when down': { spec: DOWNED, args: ['-v', 'p', 'NAME'] },
